@@ -1,0 +1,34 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts import urls as accounts_urls
+from matrix import views as matrix_views
+
+from . import views
+
+api_v1 = [
+    path("", include("accounts.api_urls")),
+    path("", include("matrix.api_urls")),
+    path("", include("approvals.api_urls")),
+]
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("accounts/", include(accounts_urls.auth_patterns)),
+    path("accounts/", include((accounts_urls.app_patterns, "accounts"))),
+    path("approvals/", include("approvals.urls")),
+    path("", include("matrix.urls")),
+    path("", matrix_views.home, name="home"),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,94 @@
+"""Shared fixtures: one named user per role, a brand with dealers, and CI's no-skip rule."""
+
+import os
+
+import pytest
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    # In CI a skipped test hides a missing part of the machine: count it as a failure.
+    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which counts as a failure: {report.longrepr}"
+
+
+@pytest.fixture
+def brand(db):
+    from tests.factories import BrandFactory
+
+    return BrandFactory(name="Aurora Motors", slug="aurora")
+
+
+@pytest.fixture
+def other_brand(db):
+    from tests.factories import BrandFactory
+
+    return BrandFactory(name="Borealis Bank", slug="borealis")
+
+
+@pytest.fixture
+def dealer_east(brand):
+    from tests.factories import DealerFactory
+
+    return DealerFactory(brand=brand, code="E001", region="East", city="Shanghai")
+
+
+@pytest.fixture
+def dealer_south(brand):
+    from tests.factories import DealerFactory
+
+    return DealerFactory(brand=brand, code="S001", region="South", city="Guangzhou")
+
+
+def _user(role, brand, **extra):
+    from tests.factories import UserFactory
+
+    return UserFactory(username=f"{role}.user", role=role, brand=brand, **extra)
+
+
+@pytest.fixture
+def admin_user(brand):
+    return _user("admin", brand)
+
+
+@pytest.fixture
+def marketer(brand):
+    return _user("marketer", brand)
+
+
+@pytest.fixture
+def reviewer(brand):
+    return _user("reviewer", brand)
+
+
+@pytest.fixture
+def executive(brand):
+    return _user("executive", brand)
+
+
+@pytest.fixture
+def employee(brand):
+    return _user("employee", brand)
+
+
+@pytest.fixture
+def dealer_operator(brand, dealer_east):
+    return _user("dealer_operator", brand, dealer=dealer_east)
+
+
+@pytest.fixture
+def outsider(other_brand):
+    """A marketer of another brand: sees none of ours."""
+    from tests.factories import UserFactory
+
+    return UserFactory(username="outsider", role="marketer", brand=other_brand)
+
+
+@pytest.fixture
+def platforms(db):
+    from matrix.models import Platform
+
+    return {p.slug: p for p in Platform.objects.all()}

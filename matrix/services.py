@@ -1,0 +1,151 @@
+"""Writes to the matrix. Every change is validated, locked where it races, and audited."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from approvals.audit import audit_record
+from config.errors import DomainError, PermissionDeniedError
+
+from .models import PERSONAL_TIERS, AccountStatus, Ownership, SocialAccount
+from .policies import account_user_can
+
+# Fields shown in audit events. The webhook secret never is: only whether it changed.
+AUDITED_FIELDS = [
+    "brand_id", "platform_id", "handle", "display_name", "tier", "ownership", "status", "owner_id", "dealer_id",
+    "department_id", "timezone", "publisher", "webhook_url",
+]
+
+
+def account_snapshot(account):
+    data = {name: getattr(account, name) for name in AUDITED_FIELDS}
+    if account.pk:
+        data["operator_ids"] = sorted(account.operators.values_list("pk", flat=True))
+    return data
+
+
+def _validation_to_domain(exc):
+    if hasattr(exc, "error_dict"):
+        field, errors = next(iter(exc.error_dict.items()))
+        message = errors[0].messages[0]
+        return DomainError(message, field=None if field == "__all__" else field)
+    return DomainError(exc.messages[0])
+
+
+def _save_validated(account):
+    try:
+        account.full_clean()
+    except ValidationError as exc:
+        raise _validation_to_domain(exc) from exc
+    try:
+        with transaction.atomic():
+            account.save()
+    except IntegrityError as exc:  # a concurrent insert won the unique constraint
+        raise DomainError(_("This account conflicts with an existing one: %(error)s") % {"error": exc}) from exc
+
+
+@transaction.atomic
+def account_create(*, actor, operators=(), **fields):
+    """Register a social account. Personal accounts start `pending` until their owner consents."""
+    tier = fields.get("tier")
+    fields.setdefault("ownership", Ownership.PERSONAL if tier in PERSONAL_TIERS else Ownership.COMPANY)
+    if tier in PERSONAL_TIERS:
+        fields["status"] = AccountStatus.PENDING
+    else:
+        fields.setdefault("status", AccountStatus.ACTIVE)
+    if tier == "dealer" and fields.get("dealer") is not None and fields.get("brand") is not None:
+        if fields["dealer"].brand_id != fields["brand"].pk:
+            raise DomainError(_("The dealer belongs to another brand."), field="dealer")
+    account = SocialAccount(**fields)
+    _save_validated(account)
+    if operators:
+        account.operators.set(operators)
+    audit_record(actor=actor, action="matrix.account.create", obj=account, after=account_snapshot(account))
+    return account
+
+
+@transaction.atomic
+def account_update(*, actor, account, operators=None, **changes):
+    """Change an account's registration. Status changes go through consent/archive services."""
+    account = SocialAccount.objects.select_for_update().get(pk=account.pk)
+    before = account_snapshot(account)
+    secret_changed = "webhook_secret" in changes and changes["webhook_secret"] != account.webhook_secret
+    for name, value in changes.items():
+        setattr(account, name, value)
+    if account.tier in PERSONAL_TIERS:
+        account.ownership = Ownership.PERSONAL
+    else:
+        account.ownership = Ownership.COMPANY
+    _save_validated(account)
+    if operators is not None:
+        account.operators.set(operators)
+    after = account_snapshot(account)
+    if secret_changed:
+        after["webhook_secret"] = "changed"
+    if after != before:
+        audit_record(actor=actor, action="matrix.account.update", obj=account, before=before, after=after)
+    return account
+
+
+def _transition(*, actor, account, allowed_from, to, action, permission, extra=None):
+    account = SocialAccount.objects.select_for_update().get(pk=account.pk)
+    if not account_user_can(actor, permission, account):
+        raise PermissionDeniedError(_("Only the account's owner can do this."))
+    if account.status not in allowed_from:
+        raise DomainError(
+            _("The account is %(status)s; this is not possible now.") % {"status": account.get_status_display()},
+            field="status",
+        )
+    before = {"status": account.status}
+    account.status = to
+    for name, value in (extra or {}).items():
+        setattr(account, name, value)
+    account.save()
+    audit_record(actor=actor, action=action, obj=account, before=before, after={"status": to, **(extra or {})})
+    return account
+
+
+@transaction.atomic
+def account_consent(*, actor, account):
+    """The owner brings their personal account into the matrix: pending (or withdrawn) → active."""
+    return _transition(
+        actor=actor,
+        account=account,
+        allowed_from=[AccountStatus.PENDING, AccountStatus.PAUSED],
+        to=AccountStatus.ACTIVE,
+        action="matrix.account.consent",
+        permission="consent",
+        extra={"consented_at": timezone.now(), "consent_withdrawn_at": None},
+    )
+
+
+@transaction.atomic
+def account_withdraw_consent(*, actor, account):
+    """The owner takes their personal account out: active → paused; nothing may publish on it."""
+    return _transition(
+        actor=actor,
+        account=account,
+        allowed_from=[AccountStatus.ACTIVE],
+        to=AccountStatus.PAUSED,
+        action="matrix.account.withdraw_consent",
+        permission="consent",
+        extra={"consent_withdrawn_at": timezone.now()},
+    )
+
+
+@transaction.atomic
+def account_archive(*, actor, account, reason=""):
+    """Take an account out of the matrix for good; its history is kept."""
+    account = SocialAccount.objects.select_for_update().get(pk=account.pk)
+    if account.status == AccountStatus.ARCHIVED:
+        return account
+    before = {"status": account.status}
+    account.status = AccountStatus.ARCHIVED
+    account.archived_at = timezone.now()
+    account.save(update_fields=["status", "archived_at", "updated_at"])
+    audit_record(
+        actor=actor, action="matrix.account.archive", obj=account, before=before,
+        after={"status": account.status, "reason": reason},
+    )
+    return account
