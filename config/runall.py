@@ -21,15 +21,23 @@ def manage(*args):
     subprocess.run([PYTHON, str(ROOT / "manage.py"), *args], cwd=ROOT, check=True)
 
 
+def _truthy(value):
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _seeding():
+    # Demo users have a known password: seed them only in development or when asked explicitly.
+    return _truthy(os.environ.get("SEED_DEMO", "1" if _truthy(os.environ.get("DEBUG")) else "0"))
+
+
 def prepare():
     from config.compile_translations import compile_all
 
     compile_all()
     manage("migrate", "--noinput")
-    if os.environ.get("DEBUG", "").lower() not in ("1", "true", "yes", "on"):
+    if not _truthy(os.environ.get("DEBUG")):
         manage("collectstatic", "--noinput", "-v0")
-    # Demo users have a known password: seed them only in development or when asked explicitly.
-    if os.environ.get("SEED_DEMO", "1" if os.environ.get("DEBUG") else "0").lower() in ("1", "true", "yes", "on"):
+    if _seeding():
         manage("seed_demo")
     if os.environ.get("DJANGO_SUPERUSER_USERNAME"):
         manage("ensure_superuser")
@@ -53,8 +61,15 @@ def main():
     for name, command in commands(port).items():
         # Own session: Ctrl-C reaches only this supervisor, which then stops the children in order.
         processes[name] = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
-    print(f"\nSocial Matrix is running at http://localhost:{port}/  (web, worker and beat; Ctrl-C stops all)\n",
-          flush=True)
+    print(f"\nSocial Matrix is running at http://localhost:{port}/  (web, worker and beat; Ctrl-C stops all)", flush=True)
+    if _seeding():
+        from matrix.demo import DEMO_PASSWORD, PEOPLE
+
+        logins = ", ".join(username for username, *_ in PEOPLE)
+        print(f"Demo logins (password {DEMO_PASSWORD}): {logins}", flush=True)
+    if os.environ.get("DJANGO_SUPERUSER_USERNAME"):
+        print(f"Admin: {os.environ['DJANGO_SUPERUSER_USERNAME']}", flush=True)
+    print(flush=True)
 
     stopping = {"reason": None}
 

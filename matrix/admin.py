@@ -35,7 +35,8 @@ class SocialAccountAdminForm(forms.ModelForm):
 
     class Meta:
         model = SocialAccount
-        fields = "__all__"
+        fields = ["brand", "platform", "handle", "display_name", "tier", "ownership", "status", "owner", "dealer",
+                  "department", "operators", "timezone", "publisher", "webhook_url", "webhook_secret"]
 
     def clean_webhook_secret(self):
         return self.cleaned_data["webhook_secret"] or (self.instance.webhook_secret if self.instance.pk else "")

@@ -5,27 +5,9 @@ from django.db import transaction
 
 from accounts.models import Role, User
 from accounts.services import user_create
+from matrix.demo import DEALERS, DEMO_PASSWORD, PEOPLE
 from matrix.models import AccountStatus, Brand, Dealer, Department, Platform, SocialAccount, Tier
 from matrix.services import account_consent, account_create
-
-DEMO_PASSWORD = "demo-matrix-2026"
-
-DEALERS = [
-    ("E001", "Shanghai Pudong Motors", "East", "Shanghai"),
-    ("E002", "Hangzhou Westlake Auto", "East", "Hangzhou"),
-    ("E003", "Nanjing Riverside Cars", "East", "Nanjing"),
-    ("S001", "Guangzhou Tianhe Motors", "South", "Guangzhou"),
-    ("S002", "Shenzhen Bay Auto", "South", "Shenzhen"),
-]
-
-PEOPLE = [
-    ("admin.demo", Role.ADMIN, "Ada", "Lin", "", None),
-    ("marketer.demo", Role.MARKETER, "Mei", "Wang", "Brand Marketing", None),
-    ("reviewer.demo", Role.REVIEWER, "Rui", "Zhao", "PR & Legal", None),
-    ("executive.demo", Role.EXECUTIVE, "Evan", "Chen", "Executive Office", None),
-    ("employee.demo", Role.EMPLOYEE, "Emma", "Liu", "Product Line EV", None),
-    ("dealer.demo", Role.DEALER_OPERATOR, "Dong", "Huang", "", "E001"),
-]
 
 
 class Command(BaseCommand):
