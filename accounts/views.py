@@ -83,7 +83,7 @@ def offboard(request, pk):
     person = get_object_or_404(User, pk=pk)
     _require(request.user, "offboard", person)
     blockers = services.offboarding_blockers(person)
-    form = OffboardForm(request.POST or None, leaver=person, blockers=blockers)
+    form = OffboardForm(request.POST if request.method == "POST" else None, leaver=person, blockers=blockers)
     personal = SocialAccount.objects.filter(owner=person).exclude(status="archived").select_related("platform")
     if request.method == "POST" and form.is_valid():
         try:

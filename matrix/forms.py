@@ -33,6 +33,7 @@ class SocialAccountForm(forms.ModelForm):
         help_text=_("Leave blank to keep the current secret."),
     )
     timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices, initial="Asia/Shanghai")
+    webhook_url = forms.URLField(label=_("Webhook URL"), required=False, max_length=500, assume_scheme="https")
 
     class Meta:
         model = SocialAccount
