@@ -149,6 +149,7 @@ class SocialAccount(models.Model):
         indexes = [
             models.Index(fields=["brand", "tier", "platform", "status"], name="account_grid_idx"),
             models.Index(fields=["status"], name="account_status_idx"),
+            models.Index(fields=["tier", "platform", "handle", "id"], name="account_list_order_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

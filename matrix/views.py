@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,7 +16,7 @@ from . import services
 from .forms import AccountFilterForm, SocialAccountForm
 from .models import Dealer, Department, Platform, SocialAccount
 from .policies import account_user_can, accounts_visible_to, brands_visible_to
-from .selectors import account_list, matrix_grid
+from .selectors import account_page, matrix_grid
 
 PAGE_SIZE = 50
 
@@ -57,8 +56,7 @@ def account_list_view(request):
     filters = {key: value for key, value in filters.items() if value not in (None, "")}
     if request.GET.get("brand"):
         filters["brand"] = request.GET["brand"]
-    accounts = account_list(user=request.user, filters=filters)
-    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = account_page(user=request.user, filters=filters, number=request.GET.get("page"), per_page=PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
