@@ -11,4 +11,6 @@ class AccountsConfig(AppConfig):
 
         from .roles import ensure_role_groups
 
-        post_migrate.connect(ensure_role_groups, sender=self)
+        # After every app's migrate signal, not only ours: the permissions of apps migrated after
+        # this one (matrix, content…) exist only then.
+        post_migrate.connect(ensure_role_groups, dispatch_uid="accounts.ensure_role_groups")

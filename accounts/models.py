@@ -55,6 +55,7 @@ class User(AbstractUser):
                 condition=~models.Q(role="dealer_operator") | models.Q(dealer__isnull=False),
                 name="dealer_operator_names_dealer",
                 violation_error_message=_("A dealer operator must belong to a dealer."),
+                violation_error_code="dealer",
             ),
         ]
 

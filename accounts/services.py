@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -73,15 +74,13 @@ def user_create(*, actor, password=None, send_invitation=True, **fields):
         user.set_unusable_password()
     try:
         user.full_clean(exclude=["password"])
-        if password:
-            from django.contrib.auth.password_validation import validate_password
-
-            validate_password(password, user)
     except ValidationError as exc:
-        error = _validation_to_domain(exc)
-        if error.field is None and password:
-            error.field = "password"
-        raise error from exc
+        raise _validation_to_domain(exc, model=User) from exc
+    if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise DomainError(" ".join(exc.messages), field="password") from exc
     user.save()
     _sync_role_group(user)
     audit_record(actor=actor, action="accounts.user.create", obj=user, after=user_snapshot(user))
@@ -103,7 +102,7 @@ def user_update(*, actor, user, **changes):
     try:
         user.full_clean(exclude=["password"])
     except ValidationError as exc:
-        raise _validation_to_domain(exc) from exc
+        raise _validation_to_domain(exc, model=User) from exc
     user.save()
     _sync_role_group(user)
     after = user_snapshot(user)

@@ -40,11 +40,15 @@ class CreateByModelPermission(permissions.DjangoModelPermissions):
 
 
 class AtomicCreateMixin(mixins.CreateModelMixin):
+    """Creates through the view's `create_service` (which validates and audits), in a savepoint, so
+    that a constraint lost to a concurrent insert leaves the connection usable (the exception
+    handler answers 400 naming the field)."""
+
+    create_service = None
+
     def perform_create(self, serializer):
-        # A savepoint, so that a constraint lost to a concurrent insert leaves the connection usable
-        # (the exception handler answers 400 naming the field).
         with transaction.atomic():
-            serializer.save()
+            serializer.instance = type(self).create_service(actor=self.request.user, **serializer.validated_data)
 
 
 class BrandViewSet(mixins.ListModelMixin, AtomicCreateMixin, mixins.RetrieveModelMixin,
@@ -52,6 +56,7 @@ class BrandViewSet(mixins.ListModelMixin, AtomicCreateMixin, mixins.RetrieveMode
     queryset = Brand.objects.all()
     serializer_class = BrandSerializer
     permission_classes = [permissions.IsAuthenticated, CreateByModelPermission]
+    create_service = services.brand_create
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
@@ -63,6 +68,7 @@ class DealerViewSet(mixins.ListModelMixin, AtomicCreateMixin, mixins.RetrieveMod
     queryset = Dealer.objects.all()
     serializer_class = DealerSerializer
     permission_classes = [permissions.IsAuthenticated, CreateByModelPermission]
+    create_service = services.dealer_create
     filterset_class = DealerFilter
     lookup_value_regex = r"\d+"
     constraint_fields = {"dealer_code_unique_per_brand": "code"}

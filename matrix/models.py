@@ -33,7 +33,13 @@ class Dealer(models.Model):
         ordering = ["region", "code"]
         verbose_name = _("dealer")
         verbose_name_plural = _("dealers")
-        constraints = [models.UniqueConstraint(fields=["brand", "code"], name="dealer_code_unique_per_brand")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "code"], name="dealer_code_unique_per_brand",
+                violation_error_message=_("This brand already has a dealer with this code."),
+                violation_error_code="code",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.code})"
@@ -47,7 +53,13 @@ class Department(models.Model):
         ordering = ["name"]
         verbose_name = _("department")
         verbose_name_plural = _("departments")
-        constraints = [models.UniqueConstraint(fields=["brand", "name"], name="department_name_unique_per_brand")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "name"], name="department_name_unique_per_brand",
+                violation_error_message=_("This brand already has a department with this name."),
+                violation_error_code="name",
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -155,17 +167,20 @@ class SocialAccount(models.Model):
             models.UniqueConstraint(
                 Lower("handle"), "platform", name="account_handle_unique_per_platform",
                 violation_error_message=_("This handle is already registered on this platform."),
+                violation_error_code="handle",
             ),
             models.UniqueConstraint(
                 fields=["brand", "platform"],
                 condition=Q(tier="brand") & ~Q(status="archived"),
                 name="one_brand_account_per_platform",
                 violation_error_message=_("This brand already has a brand account on this platform."),
+                violation_error_code="tier",
             ),
             models.CheckConstraint(
                 condition=~Q(tier="dealer") | Q(dealer__isnull=False),
                 name="dealer_account_names_dealer",
                 violation_error_message=_("A dealer account must name its dealer."),
+                violation_error_code="dealer",
             ),
             models.CheckConstraint(
                 condition=(Q(tier__in=["executive", "employee"]) & Q(ownership="personal") & Q(owner__isnull=False))
@@ -174,11 +189,13 @@ class SocialAccount(models.Model):
                 violation_error_message=_(
                     "Executive and employee accounts are personal and name their owner; other tiers are company-owned."
                 ),
+                violation_error_code="owner",
             ),
             models.CheckConstraint(
                 condition=~Q(publisher="webhook") | ~Q(webhook_url=""),
                 name="webhook_publisher_has_url",
                 violation_error_message=_("A webhook publisher needs a webhook URL."),
+                violation_error_code="webhook_url",
             ),
         ]
 

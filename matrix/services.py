@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from approvals.audit import audit_record
 from config.errors import DomainError, PermissionDeniedError
 
-from .models import PERSONAL_TIERS, AccountStatus, Ownership, SocialAccount
+from .models import PERSONAL_TIERS, AccountStatus, Brand, Dealer, Ownership, SocialAccount
 from .policies import account_user_can
 
 # Fields shown in audit events. The webhook secret never is: only whether it changed.
@@ -25,12 +25,28 @@ def account_snapshot(account):
     return data
 
 
-def _validation_to_domain(exc):
+def _validation_to_domain(exc, model=SocialAccount):
+    """The first error of a model validation as a DomainError naming its field.
+
+    Database constraints are reported under no field; each of ours carries the field it guards as
+    its violation code (see the models' Meta.constraints)."""
     if hasattr(exc, "error_dict"):
         field, errors = next(iter(exc.error_dict.items()))
-        message = errors[0].messages[0]
-        return DomainError(message, field=None if field == "__all__" else field)
+        error = errors[0]
+        if field == "__all__":
+            field = error.code if error.code in {f.name for f in model._meta.get_fields()} else None
+        return DomainError(error.messages[0], field=field)
     return DomainError(exc.messages[0])
+
+
+def _check_same_brand(account):
+    """Dealer, department and owner must belong to the account's brand."""
+    if account.dealer_id and account.dealer.brand_id != account.brand_id:
+        raise DomainError(_("The dealer belongs to another brand."), field="dealer")
+    if account.department_id and account.department.brand_id != account.brand_id:
+        raise DomainError(_("The department belongs to another brand."), field="department")
+    if account.owner_id and account.owner.brand_id not in (None, account.brand_id):
+        raise DomainError(_("The owner works for another brand."), field="owner")
 
 
 def _save_validated(account):
@@ -38,11 +54,13 @@ def _save_validated(account):
         account.full_clean()
     except ValidationError as exc:
         raise _validation_to_domain(exc) from exc
+    _check_same_brand(account)
     try:
         with transaction.atomic():
             account.save()
-    except IntegrityError as exc:  # a concurrent insert won the unique constraint
-        raise DomainError(_("This account conflicts with an existing one: %(error)s") % {"error": exc}) from exc
+    except IntegrityError as exc:
+        # Validation passed, so a concurrent write won a constraint in the meantime.
+        raise DomainError(_("Someone registered a conflicting account at the same moment; check and try again.")) from exc
 
 
 @transaction.atomic
@@ -54,9 +72,6 @@ def account_create(*, actor, operators=(), **fields):
         fields["status"] = AccountStatus.PENDING
     else:
         fields.setdefault("status", AccountStatus.ACTIVE)
-    if tier == "dealer" and fields.get("dealer") is not None and fields.get("brand") is not None:
-        if fields["dealer"].brand_id != fields["brand"].pk:
-            raise DomainError(_("The dealer belongs to another brand."), field="dealer")
     account = SocialAccount(**fields)
     _save_validated(account)
     if operators:
@@ -71,12 +86,16 @@ def account_update(*, actor, account, operators=None, **changes):
     account = SocialAccount.objects.select_for_update().get(pk=account.pk)
     before = account_snapshot(account)
     secret_changed = "webhook_secret" in changes and changes["webhook_secret"] != account.webhook_secret
+    was_personal, old_owner = account.tier in PERSONAL_TIERS, account.owner_id
     for name, value in changes.items():
         setattr(account, name, value)
-    if account.tier in PERSONAL_TIERS:
-        account.ownership = Ownership.PERSONAL
-    else:
-        account.ownership = Ownership.COMPANY
+    account.ownership = Ownership.PERSONAL if account.tier in PERSONAL_TIERS else Ownership.COMPANY
+    if account.tier in PERSONAL_TIERS and (not was_personal or account.owner_id != old_owner):
+        # Consent is the owner's: an account that becomes personal, or changes hands, waits for
+        # its (new) owner to consent before anything is published on it.
+        if account.status != AccountStatus.ARCHIVED:
+            account.status = AccountStatus.PENDING
+        account.consented_at = None
     _save_validated(account)
     if operators is not None:
         account.operators.set(operators)
@@ -149,3 +168,32 @@ def account_archive(*, actor, account, reason=""):
         after={"status": account.status, "reason": reason},
     )
     return account
+
+
+@transaction.atomic
+def brand_create(*, actor, **fields):
+    """Register a brand (the 1 of 1+X+N+K)."""
+    brand = Brand(**fields)
+    try:
+        brand.full_clean()
+    except ValidationError as exc:
+        raise _validation_to_domain(exc, model=Brand) from exc
+    brand.save()
+    audit_record(actor=actor, action="matrix.brand.create", obj=brand,
+                 after={"name": brand.name, "slug": brand.slug, "timezone": brand.timezone})
+    return brand
+
+
+@transaction.atomic
+def dealer_create(*, actor, **fields):
+    """Register a dealer or store of a brand's network."""
+    dealer = Dealer(**fields)
+    try:
+        dealer.full_clean()
+    except ValidationError as exc:
+        raise _validation_to_domain(exc, model=Dealer) from exc
+    dealer.save()
+    audit_record(actor=actor, action="matrix.dealer.create", obj=dealer,
+                 after={"brand_id": dealer.brand_id, "code": dealer.code, "name": dealer.name,
+                        "region": dealer.region, "city": dealer.city})
+    return dealer
