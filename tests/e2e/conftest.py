@@ -1,6 +1,6 @@
 """Browser tests: Debian's Chromium, driven by Playwright, against pytest-django's live server.
 
-One browser for the session, a fresh context (cookies, language, storage) per test. The live
+One browser for all of them, a fresh context (cookies, language, storage) per test. The live
 server makes every test transactional: data written here is committed, so the server thread sees it.
 """
 
@@ -60,28 +60,33 @@ def browser():
             os.environ[ASYNC_UNSAFE] = previous
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _platform_registry_after_session(django_db_setup, django_db_blocker):
-    yield
-    # The live server's transactional tests end with a flush, which also empties the registry
-    # seeded by a data migration. With --reuse-db the next run would start without platforms.
-    with django_db_blocker.unblock():
-        _seed_platforms()
+# Data migrations whose rows the pages need. A transactional test ends with a flush that empties
+# every table (role groups come back by themselves, from post_migrate; these do not).
+DATA_MIGRATIONS = ["matrix.migrations.0002_platform_registry"]
 
 
-@pytest.fixture(autouse=True)
-def platform_registry(transactional_db):
-    """The platforms, seeded again: the flush after each transactional test removed them."""
-    _seed_platforms()
-
-
-def _seed_platforms():
+def _seed():
     import importlib
 
     from django.apps import apps
 
-    migration = importlib.import_module("matrix.migrations.0002_platform_registry")
-    migration.seed(apps, None)
+    for name in DATA_MIGRATIONS:
+        importlib.import_module(name).seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def seeded_data(transactional_db):
+    """The platform registry, seeded again in each browser test: the previous test's flush took it."""
+    _seed()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _seeded_data_after_session(django_db_setup, django_db_blocker):
+    yield
+    # The last test's flush emptied the registry; with --reuse-db the next run (of any test) would
+    # start without platforms.
+    with django_db_blocker.unblock():
+        _seed()
 
 
 @pytest.fixture

@@ -18,11 +18,6 @@ def login(page, live_server, username, password=PASSWORD):
     expect(page.locator(".whoami")).to_be_visible()
 
 
-def logout(page):
-    page.locator("form[action$='/logout/'] button").click()
-    page.wait_for_url("**/accounts/login/")
-
-
 def table_rows(page, testid):
     """The body rows of a table, the "nothing matches" row excluded."""
     return page.locator(f"[data-testid={testid}] tbody tr:not(:has(td.muted[colspan]))")
