@@ -34,4 +34,8 @@ app_patterns = [
     path("people/<int:pk>/offboard/", views.offboard, name="offboard"),
     path("people/<int:pk>/invite/", views.resend_invitation, name="resend_invitation"),
     path("people/import/", import_views.import_upload, name="import"),
+    path("people/import/template.<str:fmt>", import_views.import_template, name="import_template"),
+    path("people/import/<int:pk>/", import_views.import_detail, name="import_detail"),
+    path("people/import/<int:pk>/confirm/", import_views.import_confirm, name="import_confirm"),
+    path("people/import/<int:pk>/progress/", import_views.import_progress, name="import_progress"),
 ]
