@@ -1,5 +1,11 @@
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -29,3 +35,184 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+
+class Severity(models.TextChoices):
+    BLOCK = "block", _("Block")
+    REVIEW = "review", _("Review")
+    WARN = "warn", _("Warn")
+
+
+class Decision(models.TextChoices):
+    PASS = "pass", _("Pass")
+    REVIEW = "review", _("Review")
+    BLOCK = "block", _("Block")
+
+
+category_validator = RegexValidator(
+    r"^[a-z][a-z0-9_-]*\Z",
+    _("Use a slug: lower-case letters, digits, “_” or “-”, starting with a letter (e.g. confidential, competitor)."),
+)
+
+
+class Lexicon(models.Model):
+    """A company word list screened on top of the built-in packs: code names, competitors, custom
+    categories. A lexicon without a brand applies to every brand."""
+
+    brand = models.ForeignKey(
+        "matrix.Brand", on_delete=models.PROTECT, null=True, blank=True, related_name="lexicons",
+        verbose_name=_("brand"), help_text=_("Empty: the lexicon applies to every brand."),
+    )
+    name = models.CharField(_("name"), max_length=120)
+    category = models.CharField(
+        _("category"), max_length=40, validators=[category_validator],
+        help_text=_("confidential, competitor, or a category of your own (a slug)."),
+    )
+    severity = models.CharField(
+        _("default severity"), max_length=10, choices=Severity.choices, default=Severity.BLOCK
+    )
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("lexicon")
+        verbose_name_plural = _("lexicons")
+        constraints = [
+            # Two constraints because NULL brands are never equal to each other in a plain one.
+            models.UniqueConstraint(
+                Lower("name"), "brand", condition=Q(brand__isnull=False), name="lexicon_name_unique_per_brand",
+                violation_error_message=_("This brand already has a lexicon with this name."),
+            ),
+            models.UniqueConstraint(
+                Lower("name"), condition=Q(brand__isnull=True), name="lexicon_name_unique_company_wide",
+                violation_error_message=_("A company-wide lexicon with this name already exists."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("approvals:lexicon_detail", args=[self.pk])
+
+
+class LexiconTerm(models.Model):
+    """One term of a lexicon. An allow-list term cancels any hit it fully covers (of any lexicon or
+    built-in pack), e.g. “第一次” cancels “第一”."""
+
+    lexicon = models.ForeignKey(Lexicon, on_delete=models.CASCADE, related_name="terms", verbose_name=_("lexicon"))
+    term = models.CharField(_("term"), max_length=200)
+    # The term as the matcher sees it (case, width, traditional characters and separators folded):
+    # two spellings that match the same texts are one term.
+    normalized = models.CharField(_("normalized term"), max_length=400, editable=False)
+    allow = models.BooleanField(_("allow-list"), default=False)
+    severity = models.CharField(
+        _("severity"), max_length=10, choices=Severity.choices, blank=True,
+        help_text=_("Empty: the lexicon's default severity."),
+    )
+    note = models.CharField(
+        _("explanation or suggested rewrite"), max_length=300, blank=True,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("added by"),
+    )
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["term", "id"]
+        verbose_name = _("lexicon term")
+        verbose_name_plural = _("lexicon terms")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lexicon", "normalized"], name="lexicon_term_unique",
+                violation_error_message=_("This term is already in the lexicon."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.term
+
+    @property
+    def effective_severity(self):
+        return self.severity or self.lexicon.severity
+
+
+class PolicyVersion(models.Model):
+    """One row: a counter bumped, in the same transaction, by every change to a lexicon or a term.
+    Each web and worker process compares it with the version its compiled policy was built from
+    (see `approvals.engine`)."""
+
+    version = models.PositiveBigIntegerField(_("version"), default=0)
+    changed_at = models.DateTimeField(_("changed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("policy version")
+        verbose_name_plural = _("policy version")
+
+    def __str__(self):
+        return str(self.version)
+
+
+class Screening(models.Model):
+    """The record of one screening: the text as sent, the decision and the hits, and the policy
+    version that produced them. A screening of a post is bound to the revision it screened through
+    `subject` (a revision of the content app); screenings from the API, the "Try it" page or the
+    command have none."""
+
+    class Source(models.TextChoices):
+        API = "api", _("API")
+        TRY_IT = "try_it", _("Try it")
+        COMMAND = "command", _("Command")
+        POST = "post", _("Post")
+
+    text = models.TextField(_("text"))
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices)
+    hits = models.JSONField(_("hits"), default=list, blank=True)
+    policy_version = models.PositiveBigIntegerField(_("policy version"))
+    # The sha256 of everything the policy held (built-in packs included): equal fingerprints give
+    # equal results.
+    policy_fingerprint = models.CharField(_("policy fingerprint"), max_length=64, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("screened by"),
+    )
+    brand = models.ForeignKey(
+        "matrix.Brand", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("brand"), help_text=_("Whose lexicons were applied."),
+    )
+    account = models.ForeignKey(
+        "matrix.SocialAccount", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("account"),
+    )
+    tier = models.CharField(_("tier"), max_length=20, blank=True)
+    subject_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("subject type"),
+    )
+    subject_id = models.PositiveBigIntegerField(_("subject id"), null=True, blank=True)
+    subject = GenericForeignKey("subject_type", "subject_id")
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("screening")
+        verbose_name_plural = _("screenings")
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id"], name="screening_subject_idx"),
+            models.Index(fields=["brand", "-created_at"], name="screening_brand_recent_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(subject_type__isnull=True, subject_id__isnull=True)
+                | Q(subject_type__isnull=False, subject_id__isnull=False),
+                name="screening_subject_complete",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_decision_display()} · {self.text[:40]}"
