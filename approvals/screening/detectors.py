@@ -74,7 +74,7 @@ def may_contain_numbers(base: str) -> bool:
 
 def id_check_character(first17: str) -> str:
     """The ISO 7064 MOD 11-2 check character of the first 17 digits of an ID number."""
-    return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS)) % 11]
+    return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
 
 
 def _id_shaped(number: str) -> bool:
@@ -152,8 +152,7 @@ def find_numbers(base: str) -> list[DetectorHit]:
     for run in _NUMBER_RUN_RX.finditer(base):
         offset = run.start()
         groups = [
-            (m.group().upper(), offset + m.start(), offset + m.end())
-            for m in _GROUP_RX.finditer(run.group())
+            (m.group().upper(), offset + m.start(), offset + m.end()) for m in _GROUP_RX.finditer(run.group())
         ]
         hits.extend(_classify_groups(groups))
     return hits
@@ -210,8 +209,7 @@ def _is_trigger(base: str, trigger: re.Match) -> bool:
         return True
     start, end = trigger.span()
     return not (
-        (start > 0 and base[start - 1] in _LATIN_WORD)
-        or (end < len(base) and base[end] in _LATIN_WORD)
+        (start > 0 and base[start - 1] in _LATIN_WORD) or (end < len(base) and base[end] in _LATIN_WORD)
     )
 
 

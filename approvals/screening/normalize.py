@@ -128,9 +128,7 @@ def _fold_one(ch: str, ts: dict[str, str]) -> str:
     if category[0] in "LN":
         if not ch.isascii() and category[0] == "L":
             # é -> e, ǎ -> a: pinyin with tone marks and accented evasions.
-            stripped = "".join(
-                c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)
-            )
+            stripped = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
             if len(stripped) == 1 and stripped.isascii() and stripped.isalpha():
                 return stripped
         return ch
@@ -227,6 +225,19 @@ _UCS4 = _probe_ucs4_size()
 _ASTRAL_RX = re.compile("[\U00010000-\U0010ffff]")
 
 
+def may_have_astral(text: str) -> bool:
+    """False only when ``text`` certainly has no character outside the BMP.
+
+    O(1) on CPython: a str of 1 or 2 bytes per character is smaller than a
+    4-byte one of the same length unless it carries a cached UTF-8 copy, and
+    then this just answers "maybe".
+    """
+    if _UCS4 is None:
+        return True
+    one, width = _UCS4
+    return sys.getsizeof(text) >= one + width * (len(text) - 1)
+
+
 def has_astral(text: str) -> bool:
     """Does ``text`` contain a character outside the BMP (emoji, CJK ext. B...)?
 
@@ -292,22 +303,15 @@ def fold(text: str) -> str:
     return _soften_lone_runs(fold_unsoftened(text))
 
 
-# Digit mask of a compact view's UTF-8: ASCII digits -> 1, every other byte -> 0
-# (UTF-8 continuation bytes are never ASCII, so 11 ones in a row are 11 digits).
-_DIGIT_MASK = bytes(1 if 0x30 <= b <= 0x39 else 0 for b in range(256))
-_ELEVEN_DIGITS = b"\x01" * 11
 _LONE_BETWEEN_COMPACT_RX = re.compile("\n[^\n]\n")  # literal prefix: sre scans at C speed
 _LONE_EDGE_START_RX = re.compile("\n*[^\n]\n+[^\n](?:\n|$)")
 _LONE_EDGE_END_RX = re.compile("(?:^|\n)[^\n]\n+[^\n]\n*$")
 
 
-def has_long_digit_run(compact_bytes: bytes) -> bool:
-    """May the post hold a phone, ID or card number?  (11+ digits once separators are gone.)"""
-    return _ELEVEN_DIGITS in compact_bytes.translate(_DIGIT_MASK)
-
-
 def may_need_softening(compact_text: str) -> bool:
     """Could lone-run softening change this post?  (Cheap; false positives are fine.)"""
+    if BOUNDARY not in compact_text:
+        return False
     return (
         _LONE_BETWEEN_COMPACT_RX.search(compact_text) is not None
         or _LONE_EDGE_START_RX.match(compact_text) is not None
@@ -348,7 +352,10 @@ class FoldedText:
     def __init__(self, text: str, base: str | None = None) -> None:
         self.text = text
         self.base = fold(text) if base is None else base
-        parts = _SPLIT_RX.split(self.base)
+        if APOSTROPHE in self.base:
+            parts = _SPLIT_RX.split(self.base)
+        else:
+            parts = self.base.split(SEPARATOR)
         self.compact = "".join(parts)
         # _part_ends[i] = compact index where part i ends; part i starts at
         # base index (compact index + i) because i one-character separators
@@ -394,7 +401,9 @@ def _offset_map(text: str) -> list[int] | None:
     copied as ranges, so no Python loop runs per character.
     """
     positions = [m.start() for m in _UNALIGNED_BMP_RX.finditer(text)]
-    astral = [m.start() for m in _ASTRAL_RX.finditer(text)]  # emoji: few, checked one by one
+    astral = (
+        [m.start() for m in _ASTRAL_RX.finditer(text)] if may_have_astral(text) else []
+    )  # emoji: few, checked one by one
     if astral:
         positions = sorted(positions + astral)
     out: list[int] | None = None

@@ -26,10 +26,10 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import detectors
 from .matcher import ALLOW, CONTACT_TRIGGER, Entry, Matcher, make_entry
@@ -37,7 +37,6 @@ from .normalize import (
     FoldedText,
     compact,
     fold_unsoftened,
-    has_long_digit_run,
     may_need_softening,
     soften_lone_runs,
 )
@@ -218,8 +217,7 @@ class Term:
         ]
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """One reason a post was held: where, why, and what to write instead.
 
     ``start``/``end`` index the text exactly as sent (Python str indices), so
@@ -244,12 +242,11 @@ class Hit:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class ScreeningResult:
+class ScreeningResult(NamedTuple):
     """The decision ("pass", "review" or "block") and the hits behind it."""
 
     decision: str
-    hits: list[Hit] = field(default_factory=list)
+    hits: list[Hit]
     policy_version: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -289,11 +286,7 @@ def builtin_terms() -> tuple[tuple[Term, ...], tuple[str, ...]]:
             continue
         for row in rows:
             fields = row + [""] * (4 - len(row))
-            terms.append(
-                _coerce_term(
-                    Term(fields[0], category, fields[1] or None, fields[2], fields[3])
-                )
-            )
+            terms.append(_coerce_term(Term(fields[0], category, fields[1] or None, fields[2], fields[3])))
     return tuple(terms), tuple(allow)
 
 
@@ -391,11 +384,15 @@ class Policy:
     ) -> None:
         coerced = tuple(_coerce_term(term) for term in terms)
         allow_phrases = tuple(str(phrase) for phrase in allow if str(phrase).strip())
-        self.terms: tuple[Term, ...] = coerced
-        self.allow: tuple[str, ...] = allow_phrases
-        self.detectors: bool = bool(detectors)
-        self.version: str = self._fingerprint()
-        self._compiled = _compiled_for(self.version, coerced, allow_phrases, self.detectors)
+        init = object.__setattr__  # the policy is immutable once built
+        init(self, "terms", coerced)
+        init(self, "allow", allow_phrases)
+        init(self, "detectors", bool(detectors))
+        init(self, "version", self._fingerprint())
+        init(self, "_compiled", _compiled_for(self.version, coerced, allow_phrases, self.detectors))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a Policy is immutable; use extend() to make a new one")
 
     # -- constructors --
 
@@ -489,17 +486,16 @@ class Policy:
 
     def _screen(self, text: str) -> ScreeningResult:
         # Fast path: one translate to the base view, a replace to the compact
-        # view, one automaton pass over its UTF-8, one byte-mask pass for digit
-        # runs and one literal-prefix regex for lone-character runs.  Most
-        # posts end here.
+        # view, one automaton pass over its encoding, one byte-mask pass for
+        # digit runs and one literal-prefix regex for lone-character runs.
+        # Most posts end here.
         matcher = self._compiled.matcher
         base = fold_unsoftened(text)
         compact_text = compact(base)
-        compact_bytes = compact_text.encode("utf-8", "surrogatepass")
-        raw = matcher.scan(compact_bytes)
-        check_numbers = self.detectors and has_long_digit_run(compact_bytes)
+        scan = matcher.scan(compact_text)
+        check_numbers = self.detectors and scan.has_long_digit_run()
         soften = may_need_softening(compact_text)
-        if not raw and not check_numbers and not soften:
+        if not soften and not check_numbers and not (scan.matches and matcher.consequential(scan.matches)):
             return ScreeningResult("pass", [], self.version)
 
         # Slow path: offset maps, validation, detectors.
@@ -507,34 +503,55 @@ class Policy:
             base = soften_lone_runs(base)
         folded = FoldedText(text, base)
         if folded.compact != compact_text:  # lone-run softening joined something
-            compact_bytes = folded.compact.encode("utf-8", "surrogatepass")
-            raw = matcher.scan(compact_bytes)
-            check_numbers = self.detectors and has_long_digit_run(compact_bytes)
-        resolved = matcher.resolve(folded, raw, compact_bytes)
+            scan = matcher.scan(folded.compact)
+            check_numbers = self.detectors and scan.has_long_digit_run()
+        resolved = matcher.resolve(folded, scan.matches)
         # (category, severity, term, text_start, text_end, message, base_start, base_end)
         found: list[tuple[str, str, str, int, int, str, int, int]] = []
         for candidate in resolved.risky:
             entry = candidate.entry
             start, end = folded.text_span(candidate.base_start, candidate.base_end)
             found.append(
-                (entry.category, entry.severity, entry.term, start, end, entry.message,
-                 candidate.base_start, candidate.base_end)
+                (
+                    entry.category,
+                    entry.severity,
+                    entry.term,
+                    start,
+                    end,
+                    entry.message,
+                    candidate.base_start,
+                    candidate.base_end,
+                )
             )
         if check_numbers:
             for hit in detectors.find_numbers(base):
                 start, end = folded.text_span(hit.base_start, hit.base_end)
                 found.append(
-                    (_DETECTOR_CATEGORY[hit.kind], _DETECTOR_SEVERITY[hit.kind], hit.kind,
-                     start, end, _DETECTOR_MESSAGES[hit.kind], hit.base_start, hit.base_end)
+                    (
+                        _DETECTOR_CATEGORY[hit.kind],
+                        _DETECTOR_SEVERITY[hit.kind],
+                        hit.kind,
+                        start,
+                        end,
+                        _DETECTOR_MESSAGES[hit.kind],
+                        hit.base_start,
+                        hit.base_end,
+                    )
                 )
         if self.detectors and resolved.contact_trigger:
             kind = detectors.CONTACT_ID
-            for base_start, base_end, start, end in detectors.find_contact_ids(
-                base, text, folded.text_index
-            ):
+            for base_start, base_end, start, end in detectors.find_contact_ids(base, text, folded.text_index):
                 found.append(
-                    (_DETECTOR_CATEGORY[kind], _DETECTOR_SEVERITY[kind], kind, start, end,
-                     _DETECTOR_MESSAGES[kind], base_start, base_end)
+                    (
+                        _DETECTOR_CATEGORY[kind],
+                        _DETECTOR_SEVERITY[kind],
+                        kind,
+                        start,
+                        end,
+                        _DETECTOR_MESSAGES[kind],
+                        base_start,
+                        base_end,
+                    )
                 )
         if resolved.allowed and found:
             found = [f for f in found if not _covered(f[6], f[7], resolved.allowed)]
@@ -552,28 +569,39 @@ def _covered(start: int, end: int, allowed: list[tuple[int, int]]) -> bool:
 
 
 def _dedupe(found: list[tuple[str, str, str, int, int, str, int, int]]) -> list[Hit]:
-    """Drop hits inside a longer (or equal, more severe) hit of the same category.
+    """Drop hits inside a longer (or equal, at least as severe) hit of the same category.
 
     "高收益无风险" reports once, not also as "无风险"; different categories on
     the same words are all kept.
     """
-    # Sort by category, start, longest first, most severe first.
-    found.sort(key=lambda f: (f[0], f[3], -f[4], -_RANK[f[1]], f[2]))
+    if len(found) == 1:
+        category, severity, term, start, end, message, _, _ = found[0]
+        return [Hit(category, severity, term, start, end, message)]
+    # By category, then start, longest first, most severe first.
+    found.sort(key=_dedupe_order)
     kept: list[Hit] = []
     category = None
-    max_end_by_rank: dict[int, int] = {}
+    reach: list[int] = [-1, -1, -1, -1]  # per severity rank: furthest end seen so far
     for cat, severity, term, start, end, message, _, _ in found:
         if cat != category:
             category = cat
-            max_end_by_rank = {}
+            reach = [-1, -1, -1, -1]
         rank = _RANK[severity]
-        if any(r >= rank and e >= end for r, e in max_end_by_rank.items()):
-            continue
-        if max_end_by_rank.get(rank, -1) < end:
-            max_end_by_rank[rank] = end
+        if max(reach[rank:]) >= end:
+            continue  # inside an earlier hit of this category that is at least as severe
+        if reach[rank] < end:
+            reach[rank] = end
         kept.append(Hit(cat, severity, term, start, end, message))
-    kept.sort(key=lambda hit: (hit.start, -hit.end, hit.category))
+    kept.sort(key=_hit_order)
     return kept
+
+
+def _dedupe_order(f: tuple) -> tuple:
+    return (f[0], f[3], -f[4], -_RANK[f[1]], f[2])
+
+
+def _hit_order(hit: Hit) -> tuple:
+    return (hit.start, -hit.end, hit.category)
 
 
 @lru_cache(maxsize=1)

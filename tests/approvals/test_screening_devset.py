@@ -12,8 +12,6 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-
 from approvals.screening import Policy
 
 

@@ -141,7 +141,7 @@ def test_separators_between_the_characters_of_a_risky_term_never_hide_it(
             max_size=len(term) - 1,
         )
     )
-    disguised = term[0] + "".join(sep + ch for sep, ch in zip(inserts, term[1:]))
+    disguised = term[0] + "".join(sep + ch for sep, ch in zip(inserts, term[1:], strict=True))
     text = before + disguised + after
     result = policy.screen(text)
     assert result.decision != "pass", (text, result.to_dict())
