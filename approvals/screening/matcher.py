@@ -1,8 +1,10 @@
 """Lexicon matching: one Aho-Corasick automaton per policy over the compact view.
 
-Every term (risky or allowed) is normalized exactly like a post and goes into
-one automaton, which scans the UTF-8 bytes of the compact view.  The automaton
-is searched with ``MatchKind.Standard`` and ``overlapping=True`` rather than
+Every term (risky or allowed) - and, in a policy with detectors, the words
+that announce a contact ID - is normalized exactly like a post and goes into
+one automaton, which scans the compact view encoded as UTF-16 (an all-ASCII
+post goes to a small twin holding only the ASCII patterns).  It is searched
+with ``MatchKind.Standard`` and ``overlapping=True`` rather than
 leftmost-longest, on purpose:
 
 * an allow-list term cancels a risky hit only when it *covers* it
@@ -12,7 +14,7 @@ leftmost-longest, on purpose:
   so a false candidate that is later rejected for lack of a word boundary
   must not swallow the true one that overlaps it.
 
-Scanning costs the same as leftmost-longest; the extra candidates are
+Scanning costs about the same as leftmost-longest; the extra candidates are
 filtered here in Python, and only for posts that have any.
 
 Word boundaries are restored on the base view: a term that starts (ends) with
@@ -33,7 +35,7 @@ from typing import NamedTuple
 
 import ahocorasick_rs
 
-from .normalize import APOSTROPHE, SEPARATOR, FoldedText, fold, is_wordish
+from .normalize import APOSTROPHE, SEPARATOR, FoldedText, fold, is_wordish, may_have_astral
 
 __all__ = ["Entry", "Candidate", "Matcher", "Scan", "make_entry", "prepare_term"]
 
@@ -53,6 +55,10 @@ class Entry:
     gaps: frozenset[int] = field(default=frozenset(), compare=False)
     word_start: bool = field(default=False, compare=False)
     word_end: bool = field(default=False, compare=False)
+    # Starts or ends with a digit, Chinese numerals included: must not run on into
+    # more digits of either kind (第一 is not in 第10名, 996 is not in 一九九六年).
+    digit_start: bool = field(default=False, compare=False)
+    digit_end: bool = field(default=False, compare=False)
     checked: bool = field(default=False, compare=False)
 
 
@@ -76,8 +82,18 @@ def _is_latin_origin(ch: str) -> bool:
     return not ("\u3007" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf")
 
 
-def prepare_term(term: str) -> tuple[str, frozenset[int], bool, bool, bool] | None:
-    """Normalize a term: (pattern, allowed gaps, word_start, word_end, checked).
+class PreparedTerm(NamedTuple):
+    pattern: str
+    gaps: frozenset[int]
+    word_start: bool
+    word_end: bool
+    digit_start: bool
+    digit_end: bool
+    checked: bool
+
+
+def prepare_term(term: str) -> PreparedTerm | None:
+    """Normalize a term into its compact pattern and the boundary rules it needs.
 
     ``None`` when nothing matchable is left (a term made only of separators).
     Terms are folded character by character (no lone-run softening: a term
@@ -102,8 +118,10 @@ def prepare_term(term: str) -> tuple[str, frozenset[int], bool, bool, bool] | No
     pattern = "".join(chars)
     word_start = is_wordish(pattern[0]) and _is_latin_origin(origins[0])
     word_end = is_wordish(pattern[-1]) and _is_latin_origin(origins[-1])
+    digit_start = pattern[0].isdigit()
+    digit_end = pattern[-1].isdigit()
     checked = any(is_wordish(ch) for ch in pattern)
-    return pattern, frozenset(gaps), word_start, word_end, checked
+    return PreparedTerm(pattern, frozenset(gaps), word_start, word_end, digit_start, digit_end, checked)
 
 
 def make_entry(term: str, category: str, severity: str, message: str, kind: str = TERM) -> Entry | None:
@@ -112,18 +130,19 @@ def make_entry(term: str, category: str, severity: str, message: str, kind: str 
     prepared = prepare_term(term)
     if prepared is None:
         return None
-    pattern, gaps, word_start, word_end, checked = prepared
     return Entry(
         term=term,
         category=category,
         severity=severity,
         message=message,
         kind=kind,
-        pattern=pattern,
-        gaps=gaps,
-        word_start=word_start,
-        word_end=word_end,
-        checked=checked,
+        pattern=prepared.pattern,
+        gaps=prepared.gaps,
+        word_start=prepared.word_start,
+        word_end=prepared.word_end,
+        digit_start=prepared.digit_start,
+        digit_end=prepared.digit_end,
+        checked=prepared.checked,
     )
 
 
@@ -252,7 +271,7 @@ class Matcher:
         if not found:
             return Scan(found, data, True)
         found = [match for match in found if not match[1] & 1]  # aligned on UTF-16 units
-        if _ASTRAL_RX.search(compact) is None:
+        if not may_have_astral(compact) or _ASTRAL_RX.search(compact) is None:
             return Scan([(p, start >> 1, end >> 1) for p, start, end in found], data, True)
         to_char = _utf16_char_offsets(data, {m[1] for m in found} | {m[2] for m in found})
         return Scan([(p, to_char[start], to_char[end]) for p, start, end in found], data, True)
@@ -288,6 +307,11 @@ class Matcher:
         if entry.word_start and _word_before(folded, base_start):
             return False
         if entry.word_end and _word_after(folded, base_end):
+            return False
+        base = folded.base
+        if entry.digit_start and base_start > 0 and base[base_start - 1].isdigit():
+            return False
+        if entry.digit_end and base_end < len(base) and base[base_end].isdigit():
             return False
         if base_end - base_start == end - start:
             return True  # no separator inside the match

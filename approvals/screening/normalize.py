@@ -161,7 +161,6 @@ def fold_char(ch: str) -> str:
 def _build_tables() -> tuple[list, dict[int, str], list[str]]:
     table: list = list(range(_TABLE_SIZE))
     high: dict[int, str] = {}
-    unaligned: list[str] = []  # characters that do not map to exactly one character
     ts = _traditional_to_simplified()
     for cp in range(_TABLE_SIZE):
         if 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0xAC00 <= cp <= 0xD7A3:
@@ -173,20 +172,34 @@ def _build_tables() -> tuple[list, dict[int, str], list[str]]:
                 table[cp] = ord(target)
             continue
         ch = chr(cp)
+        category = unicodedata.category(ch)
+        if category == "Cn" or (
+            category == "Lo" and ch not in ts and unicodedata.normalize("NFKC", ch) == ch
+        ):
+            continue  # unassigned, or a caseless letter of some script: maps to itself
         out = fold_char(ch)
         if out == ch:
             continue
-        if len(out) == 1:
-            table[cp] = ord(out)
-        else:
-            table[cp] = out
-            unaligned.append(ch)
+        table[cp] = ord(out) if len(out) == 1 else out
+    # Fold the folds (OpenCC has chains such as 薴 -> 苧 -> 苎), so that
+    # folding twice changes nothing and terms and posts always meet.
+    for cp, mapped in enumerate(table):
+        if mapped == cp:
+            continue
+        out = chr(mapped) if type(mapped) is int else mapped
+        for _ in range(4):
+            again = out.translate(table)
+            if again == out:
+                break
+            out = again
+        table[cp] = ord(out) if len(out) == 1 else out
     for source, target in ts.items():
         if ord(source) >= _TABLE_SIZE:
             high[ord(source)] = target
     for cp in range(0xE0000, 0xE1000):  # tag characters, variation selectors supplement
         high[cp] = ""
-        unaligned.append(chr(cp))
+    # Characters that do not fold to exactly one character shift offsets.
+    unaligned = [chr(cp) for cp, mapped in enumerate(table) if type(mapped) is not int]
     unaligned.extend(chr(cp) for cp in range(0xD800, 0xE000))
     return table, high, unaligned
 

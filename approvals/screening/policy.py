@@ -16,6 +16,23 @@
 A policy's automaton is compiled when the policy is made and cached by
 ``policy.version`` (a sha256 of everything that affects results), so
 rebuilding a policy from an unchanged lexicon costs one hash.
+
+Decisions: ``block`` if any hit blocks, else ``review`` if any hit asks for
+review, else ``pass`` (``warn`` hits are shown but hold nothing back).
+Default severities: finance, profanity, ID and bank card numbers and
+confidential terms block; ad_law, mobile numbers, workplace, platform and
+competitor terms go to review; a custom category goes to review unless its
+terms say otherwise.
+
+Deliberate choices, so nobody has to rediscover them:
+* official channels are not traffic diversion: 微信公众号, 视频号 and brand
+  mentions pass; a personal contact (加微信, V信, a WeChat/QQ ID after a
+  trigger word, 扫码进群) goes to review;
+* 私聊 / 私信 alone pass (in-platform messages); with an ID after them they
+  are diversion;
+* everyday ordinals and idioms (第一次, 第一时间, 最近, 最后, 最新, 最大的收获,
+  安全第一) pass; claims (销量第一, 行业最大, 最佳) go to review;
+* compliant risk statements pass (投资有风险, 本产品不保本, 无风险利率).
 """
 
 from __future__ import annotations
@@ -526,6 +543,8 @@ class Policy:
         if check_numbers:
             for hit in detectors.find_numbers(base):
                 start, end = folded.text_span(hit.base_start, hit.base_end)
+                if start > 0 and text[start - 1] in "+＋":  # +86 ...: highlight the plus too
+                    start -= 1
                 found.append(
                     (
                         _DETECTOR_CATEGORY[hit.kind],

@@ -152,6 +152,13 @@ def test_it_leaves_everyday_phrases_with_superlative_words_alone(policy: Policy,
     assert_clean(policy, text)
 
 
+def test_ordinals_and_numbers_inside_bigger_numbers_are_not_claims(policy: Policy) -> None:
+    assert_clean(policy, "比赛获得第10名")
+    assert_clean(policy, "公司成立于一九九六年")
+    assert_flagged(policy, "九九六是福报吗", "workplace")
+    assert_flagged(policy, "全国第1", "ad_law")
+
+
 def test_an_allow_phrase_cancels_only_the_hit_it_covers(policy: Policy) -> None:
     result = policy.screen("全国第一家门店")  # 第一家 is an ordinal, 全国第一 is a claim
     assert [hit.term for hit in result.hits] == ["全国第一"]
@@ -427,6 +434,16 @@ def test_extend_returns_a_new_policy_and_leaves_the_old_one_alone() -> None:
     assert base.screen("最佳拍档").decision == "review"
     assert extended.screen("最佳拍档").decision == "pass"
     assert extended.version != base.version
+
+
+def test_camel_case_and_letter_digit_terms_match_their_spaced_spellings() -> None:
+    policy = Policy.from_terms(
+        [("ProjectNova", "confidential", "block"), ("iPhone15", "competitor", "review")]
+    )
+    for text in ["ProjectNova", "project nova", "Project-Nova", "PROJECT_NOVA", "iphone 15", "iPhone-15"]:
+        assert policy.screen(text).decision != "pass", text
+    for text in ["projectnovas", "the project, nova", "iphone 150"]:
+        assert policy.screen(text).decision == "pass", text
 
 
 def test_custom_categories_get_a_generic_bilingual_message() -> None:

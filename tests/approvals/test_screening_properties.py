@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from approvals.screening import Policy
-from approvals.screening.normalize import normalize
+from approvals.screening.normalize import fold_unsoftened, normalize
 from approvals.screening.policy import builtin_terms
 
 FAST = settings(
@@ -148,6 +148,13 @@ def test_separators_between_the_characters_of_a_risky_term_never_hide_it(
     start = len(before)
     end = start + len(disguised)
     assert any(hit.start < end and hit.end > start for hit in result.hits), (text, result.to_dict())
+
+
+@FAST
+@given(text=ANY_TEXT)
+def test_folding_twice_changes_nothing(text: str) -> None:
+    once = fold_unsoftened(text)
+    assert fold_unsoftened(once) == once
 
 
 def test_there_are_risky_chinese_terms_to_disguise() -> None:
