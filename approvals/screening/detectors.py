@@ -121,28 +121,41 @@ def _classify(number: str) -> str | None:
     return None
 
 
+_CLASSIFIED_LENGTHS = frozenset([11, 13, 15, 16, 17, 18, 19])
+
+
 def _classify_groups(groups: list[tuple[str, int, int]]) -> list[DetectorHit]:
-    """Find the best readings among combinations of adjacent whole groups."""
+    """Find the best readings among combinations of adjacent whole groups.
+
+    Longer readings win (+86 139 8765 4321 is one number, not 86 and a
+    phone); a group belongs to at most one reading.
+    """
     candidates = []
+    seen: dict[str, str | None] = {}
     for first in range(len(groups)):
+        if groups[first][0][0] == "9":
+            continue  # no mobile, ID or card number starts with 9
         digits = ""
         for last in range(first, len(groups)):
             digits += groups[last][0]
             if len(digits) > 19:
                 break
-            if len(digits) >= 11:
-                kind = _classify(digits)
+            if len(digits) in _CLASSIFIED_LENGTHS:
+                kind = seen.get(digits, "")
+                if kind == "":
+                    kind = seen[digits] = _classify(digits)
                 if kind is not None:
                     candidates.append((-len(digits), first, last, kind))
     candidates.sort()
-    taken: list[tuple[int, int]] = []
+    taken = [False] * len(groups)
     hits = []
     for _, first, last, kind in candidates:
-        if any(first <= t_last and t_first <= last for t_first, t_last in taken):
+        if any(taken[first : last + 1]):
             continue
-        taken.append((first, last))
+        taken[first : last + 1] = [True] * (last + 1 - first)
         if kind != _ID_SHAPED_INVALID:
             hits.append(DetectorHit(kind, groups[first][1], groups[last][2]))
+    hits.sort(key=lambda hit: hit.base_start)
     return hits
 
 

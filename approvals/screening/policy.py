@@ -37,7 +37,9 @@ Deliberate choices, so nobody has to rediscover them:
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import json
 import logging
 import threading
@@ -366,7 +368,9 @@ class _Compiled:
         self.size = len(entries)
 
 
-_CACHE_SIZE = 32
+# Compiled automata kept per process, by policy version (one per brand in use,
+# plus the default); each holds its automaton's memory (see matcher.py).
+_CACHE_SIZE = 16
 _compiled_cache: OrderedDict[str, _Compiled] = OrderedDict()
 _cache_lock = threading.Lock()
 
@@ -573,18 +577,25 @@ class Policy:
                     )
                 )
         if resolved.allowed and found:
-            found = [f for f in found if not _covered(f[6], f[7], resolved.allowed)]
+            allowed = _AllowedSpans(resolved.allowed)
+            found = [f for f in found if not allowed.cover(f[6], f[7])]
         hits = _dedupe(found)
         worst = max((_RANK[hit.severity] for hit in hits), default=0)
         decision = "block" if worst == 3 else "review" if worst == 2 else "pass"
         return ScreeningResult(decision, hits, self.version)
 
 
-def _covered(start: int, end: int, allowed: list[tuple[int, int]]) -> bool:
-    for allow_start, allow_end in allowed:
-        if allow_start <= start and end <= allow_end:
-            return True
-    return False
+class _AllowedSpans:
+    """Allow-phrase spans, answering "is this span inside one of them?" in O(log n)."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        spans = sorted(spans)
+        self.starts = [start for start, _ in spans]
+        self.reach = list(itertools.accumulate((end for _, end in spans), max))
+
+    def cover(self, start: int, end: int) -> bool:
+        index = bisect.bisect_right(self.starts, start)
+        return index > 0 and self.reach[index - 1] >= end
 
 
 def _dedupe(found: list[tuple[str, str, str, int, int, str, int, int]]) -> list[Hit]:
