@@ -31,7 +31,6 @@ __all__ = [
     "DetectorHit",
     "find_numbers",
     "find_contact_ids",
-    "may_contain_numbers",
     "id_check_character",
     "is_valid_id_number",
     "luhn_valid",
@@ -65,11 +64,6 @@ _PROVINCES = frozenset(
 )
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-
-
-def may_contain_numbers(base: str) -> bool:
-    """Fast pre-check: is there any run a number detector could report?"""
-    return _NUMBER_RUN_RX.search(base) is not None
 
 
 def id_check_character(first17: str) -> str:

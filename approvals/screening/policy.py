@@ -68,6 +68,7 @@ __all__ = [
     "SEVERITIES",
     "DEFAULT_SEVERITY",
     "severity_rank",
+    "DECISIONS",
 ]
 
 logger = logging.getLogger(__name__)
