@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -117,7 +118,18 @@ def account_consent(request, pk):
             messages.success(request, _("Thank you: %(account)s has joined the matrix.") % {"account": account})
     except DomainError as exc:
         messages.error(request, exc.message)
-    return redirect(request.POST.get("next") or reverse("matrix:account_detail", args=[account.pk]))
+    return redirect(_safe_next(request, default=reverse("matrix:account_detail", args=[account.pk])))
+
+
+def _safe_next(request, *, default):
+    """The `next` the form posted, if it stays on this site; otherwise `default`. A link crafted
+    elsewhere must not turn our redirect into a hop to another site."""
+    target = request.POST.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
 
 
 def _require_admin(user):

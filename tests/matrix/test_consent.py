@@ -84,3 +84,30 @@ def test_registering_a_dealer_account_with_another_brands_dealer_is_refused(admi
                        tier="dealer", dealer=foreign)
     assert error.value.field == "dealer"
     assert not SocialAccount.objects.exists()
+
+
+def test_after_consenting_the_owner_is_sent_back_to_the_page_they_came_from(client, pending, employee):
+    client.force_login(employee)
+    response = client.post(f"/matrix/accounts/{pending.pk}/consent/", {"action": "consent", "next": "/me/accounts/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/me/accounts/"
+
+
+@pytest.mark.parametrize("target", [
+    "https://evil.example.com/me/accounts/", "//evil.example.com/", "http://testserver.evil.example.com/",
+    "javascript:alert(1)", "/\\evil.example.com",
+])
+def test_a_next_address_on_another_site_is_ignored(client, pending, employee, target):
+    client.force_login(employee)
+    response = client.post(f"/matrix/accounts/{pending.pk}/consent/", {"action": "consent", "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == f"/matrix/accounts/{pending.pk}/"
+    pending.refresh_from_db()
+    assert pending.status == "active"
+
+
+def test_a_plain_http_next_is_ignored_on_a_secure_request(client, pending, employee):
+    client.force_login(employee)
+    response = client.post(f"/matrix/accounts/{pending.pk}/consent/",
+                           {"action": "consent", "next": "http://testserver/me/accounts/"}, secure=True)
+    assert response["Location"] == f"/matrix/accounts/{pending.pk}/"
