@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from .models import AuditEvent, Lexicon, LexiconTerm, PolicyVersion, Screening
+from .models import (
+    AuditEvent,
+    Lexicon,
+    LexiconTerm,
+    PolicyVersion,
+    Review,
+    ReviewStep,
+    Screening,
+    Workflow,
+    WorkflowStep,
+)
 
 
 @admin.register(AuditEvent)
@@ -73,3 +83,40 @@ class ScreeningAdmin(ReadOnlyAdmin):
 @admin.register(PolicyVersion)
 class PolicyVersionAdmin(ReadOnlyAdmin):
     list_display = ["version", "changed_at"]
+
+
+class WorkflowStepInline(admin.TabularInline):
+    model = WorkflowStep
+    extra = 0
+    fields = ["position", "name", "kind", "role", "group", "condition", "categories"]
+
+
+@admin.register(Workflow)
+class WorkflowAdmin(admin.ModelAdmin):
+    """Routing is data: admins add a compliance step for finance hits or a regional step for dealers
+    here. Reviews already under way keep the steps they started with."""
+
+    list_display = ["name", "tier", "brand", "skip_unchanged_template", "sla_hours", "backup_group", "is_active"]
+    list_filter = ["tier", "brand", "is_active"]
+    inlines = [WorkflowStepInline]
+
+
+class ReviewStepInline(admin.TabularInline):
+    model = ReviewStep
+    extra = 0
+    fields = ["position", "name", "kind", "role", "group", "status", "decided_by", "decided_at", "comment",
+              "revision_sha256", "due_at", "reminded_at", "escalated_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyAdmin):
+    """Reviews change only through the post transitions."""
+
+    list_display = ["post", "workflow", "status", "started_at", "finished_at"]
+    list_filter = ["status"]
+    inlines = [ReviewStepInline]

@@ -216,3 +216,188 @@ class Screening(models.Model):
 
     def __str__(self):
         return f"{self.get_decision_display()} · {self.text[:40]}"
+
+
+# --- review workflows ---------------------------------------------------------------------
+#
+# Modelled on Wagtail's workflows: a Workflow is an ordered list of WorkflowSteps (data, editable in
+# the admin); a Review is one run of a workflow over one revision of a post; a ReviewStep is one
+# step of that run. The steps are copied into the review when it starts, so editing a workflow in
+# the admin never changes a review already under way.
+
+
+class StepKind(models.TextChoices):
+    ROLE = "role", _("Everyone with a role")
+    GROUP = "group", _("A group of reviewers")
+    OWNER = "owner", _("The account owner")
+
+
+class StepCondition(models.TextChoices):
+    ALWAYS = "always", _("Always")
+    REVIEW = "review", _("Only when screening says review")
+
+
+class Workflow(models.Model):
+    """The review a post goes through, chosen by the account's tier (and brand, when a brand has
+    its own). A workflow without a brand is the default for every brand."""
+
+    name = models.CharField(_("name"), max_length=120)
+    brand = models.ForeignKey(
+        "matrix.Brand", on_delete=models.CASCADE, null=True, blank=True, related_name="workflows",
+        verbose_name=_("brand"), help_text=_("Leave empty for the default of every brand."),
+    )
+    tier = models.CharField(_("tier"), max_length=20, choices=[
+        ("brand", _("Brand")), ("self_operated", _("Self-operated")), ("dealer", _("Dealer")),
+        ("executive", _("Executive")), ("employee", _("Employee")),
+    ])
+    skip_unchanged_template = models.BooleanField(
+        _("skip unchanged campaign templates"), default=False,
+        help_text=_("A post that is its campaign's template, unchanged, with no screening hits is approved "
+                    "without a human step."),
+    )
+    sla_hours = models.DecimalField(
+        _("SLA (working hours)"), max_digits=5, decimal_places=2, default=4,
+        help_text=_("A step waiting longer reminds its reviewers; twice as long escalates it to the backup group."),
+    )
+    backup_group = models.ForeignKey(
+        "auth.Group", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("backup group"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["tier", "brand_id", "name"]
+        verbose_name = _("workflow")
+        verbose_name_plural = _("workflows")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "tier"], condition=Q(is_active=True), name="one_active_workflow_per_brand_tier",
+                violation_error_message=_("This brand already has an active workflow for this tier."),
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(condition=Q(sla_hours__gt=0), name="workflow_sla_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class WorkflowStep(models.Model):
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="steps", verbose_name=_("workflow"))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("who decides"), max_length=10, choices=StepKind.choices)
+    role = models.CharField(_("role"), max_length=20, blank=True, help_text=_("For “everyone with a role”."))
+    group = models.ForeignKey(
+        "auth.Group", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("group"),
+    )
+    condition = models.CharField(_("when"), max_length=10, choices=StepCondition.choices, default=StepCondition.ALWAYS)
+    categories = models.JSONField(
+        _("only for categories"), default=list, blank=True,
+        help_text=_("When set, the step runs only for posts with a hit in one of these categories."),
+    )
+
+    class Meta:
+        ordering = ["workflow_id", "position", "id"]
+        verbose_name = _("workflow step")
+        verbose_name_plural = _("workflow steps")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="role") & ~Q(role="")) | (Q(kind="group") & Q(group__isnull=False)) | Q(kind="owner"),
+                name="workflow_step_names_who", violation_error_code="kind",
+                violation_error_message=_("A role step names a role and a group step names a group."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ReviewStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", _("In progress")
+    APPROVED = "approved", _("Approved")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Review(models.Model):
+    """One run of a workflow over one revision of a post. At most one is in progress per post."""
+
+    post = models.ForeignKey("content.Post", on_delete=models.CASCADE, related_name="reviews", verbose_name=_("post"))
+    revision = models.ForeignKey("content.Revision", on_delete=models.PROTECT, related_name="reviews",
+                                 verbose_name=_("revision"))
+    workflow = models.ForeignKey(Workflow, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                 verbose_name=_("workflow"))
+    status = models.CharField(_("status"), max_length=20, choices=ReviewStatus.choices,
+                              default=ReviewStatus.IN_PROGRESS)
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post"], condition=Q(status="in_progress"), name="one_active_review_per_post",
+                violation_error_message=_("This post is already in review."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"review {self.pk} of post {self.post_id}"
+
+
+class StepStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting")
+    IN_PROGRESS = "in_progress", _("In progress")
+    APPROVED = "approved", _("Approved")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    SKIPPED = "skipped", _("Skipped")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ReviewStep(models.Model):
+    """One step of a review, copied from its WorkflowStep when the review started. A decision is
+    bound to the sha256 of the revision it was made on."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="steps", verbose_name=_("review"))
+    position = models.PositiveSmallIntegerField(_("position"))
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("who decides"), max_length=10, choices=StepKind.choices)
+    role = models.CharField(_("role"), max_length=20, blank=True)
+    group = models.ForeignKey("auth.Group", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                              verbose_name=_("group"))
+    status = models.CharField(_("status"), max_length=20, choices=StepStatus.choices, default=StepStatus.WAITING)
+    # Denormalised from the review so the queue ("what waits for me") is one indexed scan.
+    post = models.ForeignKey("content.Post", on_delete=models.CASCADE, related_name="+", verbose_name=_("post"))
+    brand = models.ForeignKey("matrix.Brand", on_delete=models.CASCADE, related_name="+", verbose_name=_("brand"))
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    backup_group = models.ForeignKey("auth.Group", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                     verbose_name=_("backup group"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    revision_sha256 = models.CharField(_("revision sha256"), max_length=64, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        ordering = ["review_id", "position"]
+        verbose_name = _("review step")
+        verbose_name_plural = _("review steps")
+        indexes = [
+            models.Index(fields=["brand", "role", "started_at"], name="reviewstep_queue_idx",
+                         condition=Q(status="in_progress")),
+            models.Index(fields=["status", "due_at"], name="reviewstep_sla_idx", condition=Q(status="in_progress")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review"], condition=Q(status="in_progress"), name="one_step_in_progress_per_review",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name

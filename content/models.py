@@ -1,0 +1,201 @@
+import hashlib
+import json
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Media(models.Model):
+    """An uploaded image or video. Its sha256 is part of every revision that uses it."""
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("Image")
+        VIDEO = "video", _("Video")
+
+    brand = models.ForeignKey("matrix.Brand", on_delete=models.PROTECT, related_name="media", verbose_name=_("brand"))
+    file = models.FileField(_("file"), upload_to="media/%Y/%m/")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("media")
+        verbose_name_plural = _("media")
+
+    def __str__(self):
+        return self.original_name or self.file.name
+
+
+class Campaign(models.Model):
+    """A brief with a suggested text pushed to many accounts, each getting its own post.
+
+    The template's fields (`{dealer_name}`, `{city}`) are filled per account; its claims are locked:
+    a post that is the unchanged filled template with no screening hits skips the human step."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUSHED = "pushed", _("Pushed")
+        CLOSED = "closed", _("Closed")
+
+    brand = models.ForeignKey("matrix.Brand", on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("brand"))
+    name = models.CharField(_("name"), max_length=160)
+    brief = models.TextField(_("brief"), blank=True)
+    template_body = models.TextField(_("suggested text"), blank=True)
+    media = models.ManyToManyField(Media, blank=True, related_name="campaigns", verbose_name=_("media"))
+    target = models.JSONField(_("target accounts"), default=dict, blank=True)
+    window_start = models.DateTimeField(_("window opens"), null=True, blank=True)
+    window_end = models.DateTimeField(_("window closes"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_start__isnull=True) | Q(window_end__isnull=True) | Q(window_end__gt=models.F("window_start")),
+                name="campaign_window_ordered",
+                violation_error_message=_("The campaign window must close after it opens."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class PostStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    BLOCKED = "blocked", _("Blocked")
+    SCHEDULED = "scheduled", _("Scheduled")
+    PUBLISHING = "publishing", _("Publishing")
+    PUBLISHED = "published", _("Published")
+    FAILED = "failed", _("Failed")
+    NEEDS_REVIEW = "needs_review", _("Needs review")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Post(models.Model):
+    """One post for one account. Its content is frozen into a Revision at each submission."""
+
+    account = models.ForeignKey("matrix.SocialAccount", on_delete=models.PROTECT, related_name="posts",
+                                verbose_name=_("account"))
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="posts",
+                                 verbose_name=_("campaign"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_posts",
+                               verbose_name=_("author"))
+    body = models.TextField(_("text"), blank=True)
+    media = models.ManyToManyField(Media, blank=True, through="PostMedia", related_name="posts",
+                                   verbose_name=_("media"))
+    # The campaign template as filled for this account when it was pushed; a post whose body is
+    # still exactly this (and has no hits) is an "unchanged campaign template".
+    template_body = models.TextField(blank=True)
+    scheduled_at = models.DateTimeField(_("scheduled for"), null=True, blank=True, db_index=True)
+    status = models.CharField(_("status"), max_length=20, choices=PostStatus.choices, default=PostStatus.DRAFT,
+                              db_index=True)
+    revision = models.ForeignKey("Revision", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 verbose_name=_("current revision"))
+    approved_revision = models.ForeignKey("Revision", on_delete=models.PROTECT, null=True, blank=True,
+                                          related_name="+", verbose_name=_("approved revision"))
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    # Publishing outcome (the publishers fill these in).
+    external_id = models.CharField(_("external id"), max_length=200, blank=True)
+    url = models.URLField(_("live URL"), max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        indexes = [models.Index(fields=["status", "scheduled_at"], name="post_status_time_idx")]
+
+    def __str__(self):
+        return f"#{self.pk} {self.body[:40]}"
+
+
+class PostMedia(models.Model):
+    """A media file attached to a post, in the order the author chose."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="attachments")
+    media = models.ForeignKey(Media, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["post_id", "position"]
+        constraints = [models.UniqueConstraint(fields=["post", "media"], name="post_media_once")]
+
+    def __str__(self):
+        return f"post {self.post_id} media {self.media_id}"
+
+
+def content_sha256(body, media_hashes):
+    """The fingerprint an approval is bound to: the text and the media, in order."""
+    payload = json.dumps({"body": body, "media": list(media_hashes)}, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class Revision(models.Model):
+    """An immutable snapshot of a post's content at one submission."""
+
+    post = models.ForeignKey(Post, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField()
+    body = models.TextField()
+    media = models.JSONField(default=list)  # [{"id", "sha256", "name", "kind"}] in order
+    sha256 = models.CharField(max_length=64)
+    screening = models.JSONField(default=dict)  # {"decision", "hits", "policy_version"}
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["post_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["post", "number"], name="revision_number_unique_per_post")]
+
+    def __str__(self):
+        return f"post {self.post_id} r{self.number}"
+
+
+class Notification(models.Model):
+    """A message for one person, shown in the app and (for most kinds) sent by email."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", _("Waiting for your review")
+        APPROVED = "approved", _("Approved")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+        BLOCKED = "blocked", _("Blocked by screening")
+        REMINDER = "reminder", _("Review overdue")
+        ESCALATED = "escalated", _("Review escalated")
+        CAMPAIGN = "campaign", _("Campaign draft to adapt")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    message = models.TextField(_("message"))
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_inbox_idx")]
+
+    def __str__(self):
+        return self.message[:60]
