@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("matrix.api_urls")),
     path("", include("approvals.api_urls")),
+    path("", include("content.api_urls")),
 ]
 
 urlpatterns = [
@@ -24,6 +25,8 @@ urlpatterns = [
     path("accounts/", include(accounts_urls.auth_patterns)),
     path("accounts/", include((accounts_urls.app_patterns, "accounts"))),
     path("approvals/", include("approvals.urls")),
+    path("review/", include("approvals.review_urls")),
+    path("", include("content.urls")),
     path("", include("matrix.urls")),
     path("", matrix_views.home, name="home"),
 ]

@@ -1,0 +1,1 @@
+"""Pages of the review queue, notifications and the audit log."""

@@ -1,0 +1,1 @@
+"""Pages of posts and campaigns."""
