@@ -96,6 +96,18 @@ class Tier(models.TextChoices):
 PERSONAL_TIERS = (Tier.EXECUTIVE, Tier.EMPLOYEE)
 
 
+# Each tier's place in the matrix, 1 + X + N + K: brand 0, self-operated 1, dealer 2, executive 3,
+# employee 4 (the order of `Tier`). Lists sort on it; the slugs would sort brand, dealer, employee…
+TIER_RANK = {tier.value: rank for rank, tier in enumerate(Tier)}
+
+
+def tier_rank_expression():
+    return models.Case(
+        *(models.When(tier=tier, then=models.Value(rank)) for tier, rank in TIER_RANK.items()),
+        default=models.Value(len(TIER_RANK)),
+    )
+
+
 class Ownership(models.TextChoices):
     COMPANY = "company", _("Company")
     PERSONAL = "personal", _("Personal")
@@ -119,6 +131,11 @@ class SocialAccount(models.Model):
     handle = models.CharField(_("handle"), max_length=120)
     display_name = models.CharField(_("display name"), max_length=160, blank=True)
     tier = models.CharField(_("tier"), max_length=20, choices=Tier.choices, db_index=True)
+    # Stored, so the account list can walk an index in matrix order rather than sort the matrix.
+    tier_rank = models.GeneratedField(
+        expression=tier_rank_expression(), output_field=models.PositiveSmallIntegerField(), db_persist=True,
+        verbose_name=_("tier rank"),
+    )
     ownership = models.CharField(_("ownership"), max_length=10, choices=Ownership.choices)
     status = models.CharField(_("status"), max_length=10, choices=AccountStatus.choices, default=AccountStatus.ACTIVE)
     owner = models.ForeignKey(
@@ -155,13 +172,13 @@ class SocialAccount(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["brand_id", "tier", "platform_id", "handle"]
+        ordering = ["brand_id", "tier_rank", "platform_id", "handle"]
         verbose_name = _("social account")
         verbose_name_plural = _("social accounts")
         indexes = [
             models.Index(fields=["brand", "tier", "platform", "status"], name="account_grid_idx"),
             models.Index(fields=["status"], name="account_status_idx"),
-            models.Index(fields=["tier", "platform", "handle", "id"], name="account_list_order_idx"),
+            models.Index(fields=["tier_rank", "platform", "handle", "id"], name="account_list_rank_order_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

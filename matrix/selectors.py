@@ -5,7 +5,7 @@ from collections import defaultdict
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 
-from .models import AccountStatus, Platform, SocialAccount, Tier
+from .models import TIER_RANK, AccountStatus, Platform, SocialAccount, Tier
 from .policies import accounts_visible_to
 
 
@@ -81,7 +81,10 @@ def account_list(*, user, filters):
     """Accounts the user may see, filtered and ordered (without related rows: see `with_relations`)."""
     qs = accounts_visible_to(user)
     if filters.get("tier"):
-        qs = qs.filter(tier=filters["tier"])
+        tier = filters["tier"]
+        # By rank rather than slug when it can: an equality on the first column of the list's index,
+        # so a filtered page is still an index walk, not a sort of every account of the tier.
+        qs = qs.filter(tier_rank=TIER_RANK[tier]) if tier in TIER_RANK else qs.filter(tier=tier)
     if filters.get("platform"):
         qs = qs.filter(platform__slug=filters["platform"])
     if filters.get("status"):
@@ -106,9 +109,9 @@ def account_list(*, user, filters):
             | Q(owner__username__icontains=term)
             | Q(dealer__name__icontains=term)
         )
-    # Ordered by columns of the account table only, matching an index, so a deep page is an index
-    # walk rather than a sort of the whole joined matrix.
-    return qs.order_by("tier", "platform_id", "handle", "id")
+    # In matrix order (1 + X + N + K, the stored `tier_rank`), by columns of the account table only,
+    # matching an index, so a deep page is an index walk rather than a sort of the whole joined matrix.
+    return qs.order_by("tier_rank", "platform_id", "handle", "id")
 
 
 def account_page(*, user, filters, number, per_page=50):
@@ -120,3 +123,13 @@ def account_page(*, user, filters, number, per_page=50):
     rows = SocialAccount.objects.select_related("brand", "platform", "owner", "dealer", "department").in_bulk(ids)
     page.object_list = [rows[pk] for pk in ids]
     return page
+
+
+def my_account_list(*, user):
+    """The accounts `user` owns or operates, in matrix order, then by platform as the grid shows them."""
+    operated = SocialAccount.operators.through.objects.filter(user_id=user.pk).values("socialaccount_id")
+    return (
+        SocialAccount.objects.filter(Q(owner=user) | Q(pk__in=operated))
+        .select_related("brand", "platform", "dealer")
+        .order_by("tier_rank", "platform__position", "handle", "id")
+    )

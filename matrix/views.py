@@ -17,7 +17,7 @@ from . import services
 from .forms import AccountFilterForm, SocialAccountForm
 from .models import Dealer, Department, Platform, SocialAccount
 from .policies import account_user_can, accounts_visible_to, brands_visible_to
-from .selectors import account_page, matrix_grid
+from .selectors import account_page, matrix_grid, my_account_list
 
 PAGE_SIZE = 50
 
@@ -95,13 +95,7 @@ def account_detail(request, pk):
 
 @login_required
 def my_accounts(request):
-    accounts = (
-        SocialAccount.objects.filter(Q(owner=request.user) | Q(operators=request.user))
-        .select_related("brand", "platform", "dealer")
-        .distinct()
-        .order_by("status", "platform__position")
-    )
-    return render(request, "matrix/my_accounts.html", {"accounts": accounts})
+    return render(request, "matrix/my_accounts.html", {"accounts": my_account_list(user=request.user)})
 
 
 @login_required

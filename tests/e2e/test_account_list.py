@@ -15,7 +15,7 @@ def _handles(page):
 
 
 def _shown(page):
-    """The handles listed, in any order (the list sorts by tier slug, then platform, then handle)."""
+    """The handles listed, in any order (the list sorts by tier in matrix order, then platform, then handle)."""
     return sorted(_handles(page).all_inner_texts())
 
 

@@ -178,3 +178,41 @@ def test_sql_stays_bounded_for_a_10k_like_page_of_accounts(client, admin_user, b
     client.force_login(admin_user)
     assert SocialAccount.objects.count() == 30
     assert _queries(client, "/matrix/accounts/?page=1") <= 12
+
+
+MATRIX_ORDER = ["brand", "self_operated", "dealer", "executive", "employee"]
+
+
+def _one_account_per_tier(brand, dealer_east, platforms, person):
+    # Created in alphabetical order of the slugs, the order the list must not follow.
+    for tier in sorted(MATRIX_ORDER):
+        SocialAccountFactory(
+            brand=brand, tier=tier, platform=platforms["weibo"], handle=f"a_{tier}",
+            dealer=dealer_east if tier == "dealer" else None,
+            owner=person if tier in ("executive", "employee") else None,
+            operators=[] if tier in ("executive", "employee") else [person],
+        )
+
+
+def test_the_account_list_shows_the_tiers_in_matrix_order(client, admin_user, brand, dealer_east, platforms):
+    _one_account_per_tier(brand, dealer_east, platforms, admin_user)
+    client.force_login(admin_user)
+    assert [a.tier for a in client.get("/matrix/accounts/").context["page"]] == MATRIX_ORDER
+
+
+def test_matrix_order_holds_across_pages(client, admin_user, brand):
+    for tier in ("employee", "dealer", "brand"):
+        SocialAccountFactory(brand=brand, tier=tier)
+    SocialAccountFactory.create_batch(49, brand=brand, tier="self_operated")
+    client.force_login(admin_user)
+    first = [a.tier for a in client.get("/matrix/accounts/").context["page"]]
+    second = [a.tier for a in client.get("/matrix/accounts/?page=2").context["page"]]
+    assert first == ["brand"] + ["self_operated"] * 49
+    assert second == ["dealer", "employee"]
+
+
+def test_my_accounts_shows_the_tiers_in_matrix_order(client, executive, brand, dealer_east, platforms):
+    _one_account_per_tier(brand, dealer_east, platforms, executive)
+    client.force_login(executive)
+    accounts = list(client.get("/me/accounts/").context["accounts"])
+    assert [a.tier for a in accounts] == MATRIX_ORDER
