@@ -222,3 +222,13 @@ class SocialAccount(models.Model):
     @property
     def is_personal(self):
         return self.tier in PERSONAL_TIERS
+
+    @property
+    def awaits_consent(self):
+        """Its owner may consent now: it never joined, or they took it out themselves. An account
+        paused for another reason is not theirs to bring back."""
+        if not self.is_personal:
+            return False
+        return self.status == AccountStatus.PENDING or (
+            self.status == AccountStatus.PAUSED and self.consent_withdrawn_at is not None
+        )

@@ -107,11 +107,12 @@ def account_update(*, actor, account, operators=None, **changes):
     return account
 
 
-def _transition(*, actor, account, allowed_from, to, action, permission, extra=None):
+def _transition(*, actor, account, allowed_from, to, action, permission, extra=None, accepts=None):
+    """`accepts(account)`, if given, checks the locked row beyond its status."""
     account = SocialAccount.objects.select_for_update().get(pk=account.pk)
     if not account_user_can(actor, permission, account):
         raise PermissionDeniedError(_("Only the account's owner can do this."))
-    if account.status not in allowed_from:
+    if account.status not in allowed_from or (accepts is not None and not accepts(account)):
         raise DomainError(
             _("The account is %(status)s; this is not possible now.") % {"status": account.get_status_display()},
             field="status",
@@ -127,11 +128,14 @@ def _transition(*, actor, account, allowed_from, to, action, permission, extra=N
 
 @transaction.atomic
 def account_consent(*, actor, account):
-    """The owner brings their personal account into the matrix: pending (or withdrawn) → active."""
+    """The owner brings their personal account into the matrix: pending → active, or back into it
+    after withdrawing their consent: paused → active. A pause the owner did not make (no withdrawal
+    recorded) is not lifted by their consent."""
     return _transition(
         actor=actor,
         account=account,
         allowed_from=[AccountStatus.PENDING, AccountStatus.PAUSED],
+        accepts=lambda locked: locked.awaits_consent,
         to=AccountStatus.ACTIVE,
         action="matrix.account.consent",
         permission="consent",

@@ -95,7 +95,13 @@ def account_detail(request, pk):
 
 @login_required
 def my_accounts(request):
-    return render(request, "matrix/my_accounts.html", {"accounts": my_account_list(user=request.user)})
+    accounts = list(my_account_list(user=request.user))
+    # Pending accounts, and the ones their owner took out themselves, offer the owner a consent button.
+    consentable = {
+        account.pk for account in accounts
+        if account.awaits_consent and account_user_can(request.user, "consent", account)
+    }
+    return render(request, "matrix/my_accounts.html", {"accounts": accounts, "consentable": consentable})
 
 
 @login_required

@@ -111,3 +111,47 @@ def test_a_plain_http_next_is_ignored_on_a_secure_request(client, pending, emplo
     response = client.post(f"/matrix/accounts/{pending.pk}/consent/",
                            {"action": "consent", "next": "http://testserver/me/accounts/"}, secure=True)
     assert response["Location"] == f"/matrix/accounts/{pending.pk}/"
+
+
+def test_a_pause_the_owner_did_not_make_is_not_lifted_by_their_consent(admin_user, employee, brand):
+    from tests.factories import SocialAccountFactory
+
+    paused = SocialAccountFactory(brand=brand, tier="employee", owner=employee, status="paused")
+    with pytest.raises(DomainError, match="not possible"):
+        account_consent(actor=employee, account=paused)
+    assert SocialAccount.objects.get(pk=paused.pk).status == "paused"
+    assert not AuditEvent.objects.filter(action="matrix.account.consent").exists()
+
+
+def _my_accounts_row(client, account):
+    html = client.get("/me/accounts/").content.decode()
+    start = html.index(f"/matrix/accounts/{account.pk}/\"")
+    return html[start:html.index("</tr>", start)]
+
+
+def test_my_accounts_offers_to_consent_again_after_a_withdrawal(client, pending, employee):
+    account_consent(actor=employee, account=pending)
+    account_withdraw_consent(actor=employee, account=pending)
+    client.force_login(employee)
+    assert "Consent again" in _my_accounts_row(client, pending)
+
+    response = client.post(f"/matrix/accounts/{pending.pk}/consent/", {"action": "consent", "next": "/me/accounts/"})
+
+    assert response["Location"] == "/me/accounts/"
+    pending.refresh_from_db()
+    assert (pending.status, pending.consent_withdrawn_at) == ("active", None)
+    event = AuditEvent.objects.filter(action="matrix.account.consent").latest("id")
+    assert (event.actor, event.before, event.after["status"]) == (employee, {"status": "paused"}, "active")
+    row = _my_accounts_row(client, pending)
+    assert "Consent again" not in row and 'value="consent"' not in row
+
+
+def test_my_accounts_offers_no_consent_button_for_an_account_paused_by_someone_else(client, employee, marketer, brand):
+    from tests.factories import SocialAccountFactory
+
+    paused = SocialAccountFactory(brand=brand, tier="employee", owner=employee, status="paused")
+    operated = SocialAccountFactory(brand=brand, tier="executive", status="pending", operators=[marketer])
+    client.force_login(employee)
+    assert 'value="consent"' not in _my_accounts_row(client, paused)
+    client.force_login(marketer)
+    assert 'value="consent"' not in _my_accounts_row(client, operated)
