@@ -9,4 +9,12 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Every periodic schedule of the product is declared here, in one place.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Remind, then escalate, review steps waiting past their SLA. A run left in the queue longer than
+    # a minute is dropped: the next one does the same work.
+    "review-sla-check": {
+        "task": "approvals.tasks.review_sla_check",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}
