@@ -166,13 +166,14 @@ def post_create(*, actor, account, body, media=(), scheduled_at=None, campaign=N
 
 
 @transaction.atomic
-def post_create_many(*, actor, accounts, body, media=(), scheduled_at=None, submit=False):
+def post_create_many(*, actor, accounts, body, media=(), scheduled_at=None, campaign=None, submit=False):
     """One post per account, all or none: the first account that refuses the text names itself.
     With `submit`, each post is submitted at once."""
     accounts = list(accounts)
     if not accounts:
         raise DomainError(_("Choose at least one account."), field="accounts")
-    posts = [post_create(actor=actor, account=account, body=body, media=media, scheduled_at=scheduled_at)
+    posts = [post_create(actor=actor, account=account, body=body, media=media, scheduled_at=scheduled_at,
+                         campaign=campaign)
              for account in accounts]
     if submit:
         posts = [post_submit(actor=actor, post=post) for post in posts]
