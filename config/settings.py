@@ -230,6 +230,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `status` (and a `kind`) with their own choices: name each set.
+    "ENUM_NAME_OVERRIDES": {
+        "PostStatusEnum": "content.models.PostStatus",
+        "ReviewStatusEnum": "approvals.models.ReviewStatus",
+        "ReviewStepStatusEnum": "approvals.models.StepStatus",
+        "SocialAccountStatusEnum": "matrix.models.AccountStatus",
+        "ReviewStepKindEnum": "approvals.models.StepKind",
+        "MediaKindEnum": "content.models.Media.Kind",
+    },
 }
 
 LOGGING = {
