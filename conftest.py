@@ -15,6 +15,16 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped in CI, which counts as a failure: {report.longrepr}"
 
 
+@pytest.fixture(autouse=True)
+def fresh_screening_policy():
+    """Every test starts with no compiled screening policy in this process. A test's lexicon
+    changes are rolled back, so the next test can see the same policy version number with other
+    terms behind it - and within the check interval the process would not even read it again."""
+    from approvals import engine
+
+    engine.reset()
+
+
 @pytest.fixture
 def brand(db):
     from tests.factories import BrandFactory

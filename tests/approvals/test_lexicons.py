@@ -21,15 +21,6 @@ from config.errors import DomainError, PermissionDeniedError
 
 pytestmark = pytest.mark.django_db
 
-@pytest.fixture(autouse=True)
-def fresh_engine():
-    # Each test's database changes are rolled back, so a version number can come back with other
-    # terms behind it: start every test with nothing compiled.
-    engine.reset()
-    yield
-    engine.reset()
-
-
 
 def version():
     return engine.read_stamp()[0]

@@ -11,20 +11,10 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from approvals import engine
 from approvals.models import Screening
 from approvals.services import lexicon_create, lexicon_term_add
 
 DEV_SET = Path("/work/shared/data/screening_dev.jsonl")
-
-@pytest.fixture(autouse=True)
-def fresh_engine():
-    # Each test's database changes are rolled back, so a version number can come back with other
-    # terms behind it: start every test with nothing compiled.
-    engine.reset()
-    yield
-    engine.reset()
-
 
 
 def run(lines, *args):

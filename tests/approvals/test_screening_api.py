@@ -16,15 +16,6 @@ from tests.factories import SocialAccountFactory
 
 pytestmark = pytest.mark.django_db
 
-@pytest.fixture(autouse=True)
-def fresh_engine():
-    # Each test's database changes are rolled back, so a version number can come back with other
-    # terms behind it: start every test with nothing compiled.
-    engine.reset()
-    yield
-    engine.reset()
-
-
 
 @pytest.fixture
 def api_client():

@@ -4,7 +4,6 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-from approvals import engine
 from approvals.models import Screening
 from approvals.services import lexicon_create, lexicon_term_add
 from approvals.templatetags.screening import excerpt, highlight, hit_rows, message_parts
@@ -13,15 +12,6 @@ from tests.factories import SocialAccountFactory
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture(autouse=True)
-def fresh_engine():
-    # Each test's database changes are rolled back, so a version number can come back with other
-    # terms behind it: start every test with nothing compiled.
-    engine.reset()
-    yield
-    engine.reset()
 
 
 # --- highlight ---------------------------------------------------------------------------------
