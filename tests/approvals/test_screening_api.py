@@ -273,6 +273,6 @@ def test_the_schema_of_the_screening_api_generates_without_warnings():
     assert not GENERATOR_STATS, (dict(GENERATOR_STATS._warn_cache), dict(GENERATOR_STATS._error_cache))
     assert set(schema["paths"]) == {
         "/api/v1/screenings/", "/api/v1/lexicons/", "/api/v1/lexicons/{id}/", "/api/v1/lexicons/{id}/terms/",
-        "/api/v1/lexicons/{id}/terms/import/",
+        "/api/v1/lexicons/{id}/terms/import/", "/api/v1/audit-events/", "/api/v1/audit-events/{id}/",
     }
     assert set(schema["paths"]["/api/v1/lexicons/{id}/terms/"]) >= {"get", "post", "delete"}
