@@ -43,8 +43,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from approvals.audit import _CHAIN_LOCK_KEY, GENESIS, _canonical, event_digest
-from approvals.models import AuditEvent
+from approvals.audit import audit_record_many
 from config.errors import DomainError
 from matrix.models import (
     PERSONAL_TIERS,
@@ -1194,7 +1193,7 @@ def _apply(*, plan, actor, job, progress):
     User.groups.through.objects.bulk_create(
         [User.groups.through(user_id=user.pk, group_id=groups[user.role]) for user in users], batch_size=CHUNK_ROWS
     )
-    events = [("accounts.user.create", user, user_snapshot(user)) for user in users]
+    events = [{"action": "accounts.user.create", "obj": user, "after": user_snapshot(user)} for user in users]
 
     accounts = []
     for start in range(0, len(rows), CHUNK_ROWS):
@@ -1214,7 +1213,9 @@ def _apply(*, plan, actor, job, progress):
             for account, operator_ids in created for user_id in operator_ids
         ])
         for account, operator_ids in created:
-            events.append(("matrix.account.create", account, _account_snapshot(account, operator_ids)))
+            events.append({
+                "action": "matrix.account.create", "obj": account, "after": _account_snapshot(account, operator_ids),
+            })
             accounts.append(account)
         progress(start + len(chunk))
 
@@ -1225,42 +1226,15 @@ def _apply(*, plan, actor, job, progress):
         "imported_rows": len(rows), "skipped_rows": len(skipped), "users": len(users), "accounts": len(accounts),
         "invitations": sum(1 for user in users if user.email),
     }
-    events.append(("accounts.import.apply", job, {
+    events.append({"action": "accounts.import.apply", "obj": job, "after": {
         "filename": job.filename, "rows": len(plan.rows), "imported_rows": len(rows), "skipped_rows": skipped,
         "user_ids": [user.pk for user in users], "account_ids": [account.pk for account in accounts],
-    }))
-    _audit_append_many(actor=actor, events=events)
+    }})
+    audit_record_many(actor=actor, events=events, batch_size=CHUNK_ROWS)
     language = translation.get_language()
     invited = [user.pk for user in users if user.email]
     transaction.on_commit(partial(_send_invitations, invited, language))
     return result
-
-
-def _audit_append_many(*, actor, events):
-    """Append many events to the audit chain at once: the same rows `audit_record` writes one by
-    one (three queries each), chained in order, with one lock and one bulk insert."""
-    if connection.vendor == "postgresql":
-        # The chain's lock (see approvals.audit): nobody else appends until this transaction ends.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-    prev_hash = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
-    created_at = timezone.now()
-    actor_id = actor.pk if actor is not None and actor.pk else None
-    actor_label = actor.get_username() if actor_id else "system"
-    rows = []
-    for action, obj, after in events:
-        after = _canonical(after)
-        object_type = obj._meta.label_lower
-        digest = event_digest(prev_hash=prev_hash, created_at=created_at, actor_id=actor_id, action=action,
-                              object_type=object_type, object_id=obj.pk, before=None, after=after)
-        rows.append(AuditEvent(
-            created_at=created_at, actor_id=actor_id, actor_label=actor_label, action=action, object_type=object_type,
-            object_id=str(obj.pk), object_repr=str(obj)[:200], before=None, after=after, prev_hash=prev_hash,
-            hash=digest,
-        ))
-        prev_hash = digest
-    # Ids follow list order: the chain is read back in id order.
-    AuditEvent.objects.bulk_create(rows, batch_size=CHUNK_ROWS)
 
 
 def _send_invitations(user_ids, language):

@@ -548,7 +548,7 @@ def test_a_failure_while_writing_undoes_everything(matrix, admin_user, monkeypat
     def explode(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importing, "_audit_append_many", explode)
+    monkeypatch.setattr(importing, "audit_record_many", explode)
     counts = (User.objects.count(), SocialAccount.objects.count(), AuditEvent.objects.count())
 
     job = run_import(admin_user, csv_bytes(good_rows()))
