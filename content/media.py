@@ -116,7 +116,9 @@ def _mp4_facts(file):
                         if part == b"tkhd":
                             file.seek(part_body)
                             version = file.read(1)[0]
-                            offset = part_body + (92 if version == 1 else 80)
+                            # Width and height follow the times, ids, layer, volume and the 36-byte
+                            # matrix: 76 bytes into the box body (88 with 64-bit times).
+                            offset = part_body + (88 if version == 1 else 76)
                             file.seek(offset)
                             w, h = struct.unpack(">II", file.read(8))
                             if w and h:
