@@ -256,7 +256,15 @@ def _new_revision(actor, post, now):
         post=post, number=number, body=post.body, media=media_data,
         sha256=content_sha256(post.body, [m["sha256"] for m in media_data]), created_by=actor,
     )
-    screening = screening_run(post.body or " ", actor=actor, account=post.account, source="post", subject=revision)
+    if not (post.body or "").strip():
+        # A photo or video post without words: nothing to screen, so nothing to hit.
+        from approvals import engine
+
+        revision.screening = {"decision": "pass", "hits": [], "policy_version": engine.current_version(),
+                              "screening_id": None}
+        revision.save(update_fields=["screening"])
+        return revision
+    screening = screening_run(post.body, actor=actor, account=post.account, source="post", subject=revision)
     revision.screening = {
         "decision": screening.decision, "hits": screening.hits, "policy_version": screening.policy_version,
         "screening_id": screening.pk,

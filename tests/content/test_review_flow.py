@@ -110,3 +110,19 @@ def test_an_unchanged_campaign_template_without_hits_needs_no_human(brand, deale
     services.post_update(actor=dealer_operator, post=post, body=post.body.replace("Shanghai", "浦东"), scheduled_at=later())
     post = services.post_submit(actor=dealer_operator, post=Post.objects.get(pk=post.pk))
     assert post.status == PostStatus.SCHEDULED
+
+
+def test_a_photo_post_without_words_can_be_submitted(brand, brand_account, marketer, admin_user):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), "red").save(buffer, format="PNG")
+    photo = services.media_upload(actor=admin_user, brand=brand, file=SimpleUploadedFile("car.png", buffer.getvalue()))
+    post = services.post_create(actor=admin_user, account=brand_account, body="", media=[photo], scheduled_at=later())
+    post = services.post_submit(actor=admin_user, post=post)
+    assert post.status == PostStatus.IN_REVIEW
+    assert post.revision.screening["decision"] == "pass"
+    assert post.revision.media[0]["sha256"] == photo.sha256
