@@ -5,7 +5,7 @@ from django.db import transaction
 
 from accounts.models import Role, User
 from accounts.services import user_create
-from matrix.demo import DEALERS, DEMO_PASSWORD, PEOPLE
+from matrix.demo import DEALERS, DEMO_PASSWORD, PEOPLE, seed_content
 from matrix.models import AccountStatus, Brand, Dealer, Department, Platform, SocialAccount, Tier
 from matrix.services import account_consent, account_create
 
@@ -69,4 +69,5 @@ class Command(BaseCommand):
             f"Seeded brand {brand.name}: {total} accounts ({pending} waiting for consent), {len(dealers)} dealers "
             f"in 2 regions, {User.objects.count()} users."
         ))
+        self.stdout.write(seed_content(brand))
         self.stdout.write("Demo logins (password %s): %s" % (DEMO_PASSWORD, ", ".join(u for u, *_ in PEOPLE)))
