@@ -456,7 +456,11 @@ def posts_bulk_approve(*, actor, posts, comment=""):
     Returns (approved, refused) where refused pairs a post with the reason."""
     approved, refused = [], []
     for post in posts:
-        hits = (post.revision.screening.get("hits") if post.revision_id else None) or []
+        if not post.revision_id:
+            # Never submitted: nothing was shown to approve (and no revision to bind a decision to).
+            refused.append((post, _("This post has not been submitted.")))
+            continue
+        hits = post.revision.screening.get("hits") or []
         if hits:
             refused.append((post, _("It has screening hits; review it on its own.")))
             continue

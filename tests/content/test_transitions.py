@@ -303,3 +303,23 @@ def test_an_archived_account_takes_no_new_post(brand_account, author, admin_user
     with pytest.raises(DomainError) as refused:
         services.post_create(actor=author, account=account, body=CLEAN)
     assert "archived" in str(refused.value.message)
+
+
+# --- bulk approval -------------------------------------------------------------------------
+
+
+def test_bulk_approval_takes_clean_posts_and_refuses_the_rest_with_a_reason(author, brand_account, marketer):
+    def post(body, submit=True):
+        created = services.post_create(actor=author, account=brand_account, body=body, scheduled_at=later())
+        return services.post_submit(actor=author, post=created) if submit else created
+
+    clean, with_hits, draft = post(CLEAN), post("我们是行业第一的品牌"), post("还没写完", submit=False)
+    mine = services.post_create(actor=marketer, account=brand_account, body="自己写的", scheduled_at=later())
+    mine = services.post_submit(actor=marketer, post=mine)
+    approved, refused = services.posts_bulk_approve(actor=marketer, posts=[clean, with_hits, draft, mine])
+    assert [p.pk for p in approved] == [clean.pk]
+    assert [p.pk for p, _reason in refused] == [with_hits.pk, draft.pk, mine.pk]
+    assert "hits" in str(refused[0][1])
+    assert Post.objects.get(pk=clean.pk).status == PostStatus.SCHEDULED
+    assert Post.objects.get(pk=draft.pk).status == PostStatus.DRAFT
+    assert Post.objects.get(pk=mine.pk).status == PostStatus.IN_REVIEW
