@@ -200,3 +200,12 @@ def test_x_counts_a_link_as_23_whatever_its_length(x_account, marketer):
     link = "https://example.com/" + "a" * 200
     assert weighted_length("x", "看 " + link) == 3 + 23
     assert services.post_create(actor=marketer, account=x_account, body="春" * 120 + " " + link)
+
+
+@pytest.mark.parametrize("text, weight", [
+    ("é", 1), ("Ж", 1), ("—", 1), ("“”", 2), ("’", 1),  # Latin, Cyrillic and common punctuation: light
+    ("中", 2), ("、", 2), ("ア", 2), ("한", 2), ("，", 2),  # CJK, kana, hangul, full-width: heavy
+    ("…", 2), ("☕", 2), ("❤", 2), ("✨", 2), ("€", 2), ("😀", 2),  # everything else weighs two on X too
+])
+def test_x_weighs_characters_as_x_does(text, weight):
+    assert weighted_length("x", text) == weight
