@@ -108,6 +108,14 @@ def _check_time(scheduled_at, *, now):
     return scheduled_at
 
 
+def _check_campaign_window(post):
+    if post.campaign_id and post.campaign.window_end and post.scheduled_at and not (
+        (post.campaign.window_start is None or post.campaign.window_start <= post.scheduled_at)
+        and post.scheduled_at <= post.campaign.window_end
+    ):
+        raise DomainError(_("The time is outside the campaign's window."), field="scheduled_at")
+
+
 def _check_media(account, media, *, for_submit):
     rules = account.platform.media_rules or {}
     for item in media:
@@ -212,6 +220,12 @@ def post_update(*, actor, post, body=None, media=None, scheduled_at=..., campaig
     if scheduled_at is not ... and scheduled_at != post.scheduled_at:
         _check_time(scheduled_at, now=now)
         post.scheduled_at = scheduled_at
+        if post.status == PostStatus.SCHEDULED and scheduled_at is None:
+            # As at an approval without a time: as soon as possible. A scheduled post without a time
+            # would never be due.
+            post.scheduled_at = now
+        if post.status in (PostStatus.IN_REVIEW, PostStatus.SCHEDULED):
+            _check_campaign_window(post)  # checked at submission; a move must not escape it
     if campaign is not ... and campaign != post.campaign:
         if post.status not in SUBMITTABLE:
             raise DomainError(_("The campaign of a submitted post cannot change."), field="campaign")
@@ -282,11 +296,7 @@ def _submit_locked(*, actor, post, now):
     _check_media(account, _media_list(post), for_submit=True)
     if post.scheduled_at is not None and post.scheduled_at < now:
         raise DomainError(_("The scheduled time has passed; choose a new one."), field="scheduled_at")
-    if post.campaign_id and post.campaign.window_end and post.scheduled_at and not (
-        (post.campaign.window_start is None or post.campaign.window_start <= post.scheduled_at)
-        and post.scheduled_at <= post.campaign.window_end
-    ):
-        raise DomainError(_("The time is outside the campaign's window."), field="scheduled_at")
+    _check_campaign_window(post)
     revision = _new_revision(actor, post, now)
     before_status = post.status
     post.revision = revision

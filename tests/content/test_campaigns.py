@@ -196,3 +196,20 @@ def test_a_campaign_change_is_audited_and_a_save_without_change_is_not(brand, ma
     assert [(e.before["brief"], e.after["brief"]) for e in events] == [("", "Focus on the EV line")]
     with pytest.raises(DomainError):
         services.campaign_update(actor=marketer, campaign=spring, status="closed")
+
+
+def test_an_approved_campaign_post_cannot_be_moved_outside_the_window(brand, marketer, dealer_account,
+                                                                       dealer_operator):
+    start = timezone.now() + timedelta(days=2)
+    spring = campaign(brand, marketer, window_start=start, window_end=start + timedelta(days=7))
+    (post,) = services.campaign_push(actor=marketer, campaign=spring).created
+    services.post_update(actor=dealer_operator, post=post, scheduled_at=start + timedelta(days=1))
+    post = services.post_submit(actor=dealer_operator, post=post)
+    assert post.status == PostStatus.SCHEDULED
+    with pytest.raises(DomainError) as refused:
+        services.post_update(actor=dealer_operator, post=post, scheduled_at=start + timedelta(days=30))
+    assert refused.value.field == "scheduled_at"
+    post.refresh_from_db()
+    assert post.scheduled_at == start + timedelta(days=1)
+    post = services.post_update(actor=dealer_operator, post=post, scheduled_at=start + timedelta(days=2))
+    assert post.status == PostStatus.SCHEDULED and post.approved_revision_id == post.revision_id

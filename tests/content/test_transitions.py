@@ -323,3 +323,12 @@ def test_bulk_approval_takes_clean_posts_and_refuses_the_rest_with_a_reason(auth
     assert Post.objects.get(pk=clean.pk).status == PostStatus.SCHEDULED
     assert Post.objects.get(pk=draft.pk).status == PostStatus.DRAFT
     assert Post.objects.get(pk=mine.pk).status == PostStatus.IN_REVIEW
+
+
+def test_clearing_the_time_of_an_approved_post_means_as_soon_as_possible(scheduled, author):
+    moment = timezone.now() + timedelta(minutes=1)
+    with time_machine.travel(moment, tick=False):
+        post = services.post_update(actor=author, post=scheduled, scheduled_at=None)
+    # A scheduled post without a time would never be picked up by the dispatcher.
+    assert post.status == PostStatus.SCHEDULED and post.scheduled_at == moment
+    assert Post.objects.get(pk=post.pk).scheduled_at == moment
