@@ -1,7 +1,24 @@
-from django.urls import path  # noqa: F401
+"""Pages of posts and campaigns."""
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 app_name = "content"
 
-urlpatterns = []
+urlpatterns = [
+    path("posts/", views.post_list, name="post_list"),
+    path("posts/new/", views.post_create, name="post_create"),
+    path("posts/screen/", views.post_screen, name="post_screen"),
+    path("posts/media/", views.media_upload, name="media_upload"),
+    path("posts/<int:pk>/", views.post_detail, name="post_detail"),
+    path("posts/<int:pk>/edit/", views.post_edit, name="post_edit"),
+    path("posts/<int:pk>/submit/", views.post_submit, name="post_submit"),
+    path("posts/<int:pk>/cancel/", views.post_cancel, name="post_cancel"),
+    path("posts/<int:pk>/decide/", views.post_decide, name="post_decide"),
+    path("campaigns/", views.campaign_list, name="campaign_list"),
+    path("campaigns/new/", views.campaign_create, name="campaign_create"),
+    path("campaigns/preview/", views.campaign_preview, name="campaign_preview"),
+    path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
+    path("campaigns/<int:pk>/push/", views.campaign_push, name="campaign_push"),
+]
