@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from accounts.models import Role
 
@@ -223,24 +224,24 @@ def step_reviewers(step):
 
 DEFAULT_WORKFLOWS = [
     # (tier, name, skip unchanged campaign template, [(step name, kind, role, condition)])
-    ("brand", "Brand account", False, [
-        ("Marketing approval", StepKind.ROLE, Role.MARKETER, StepCondition.ALWAYS),
-        ("Risk review", StepKind.ROLE, Role.REVIEWER, StepCondition.REVIEW),
+    ("brand", gettext_noop("Brand account"), False, [
+        (gettext_noop("Marketing approval"), StepKind.ROLE, Role.MARKETER, StepCondition.ALWAYS),
+        (gettext_noop("Risk review"), StepKind.ROLE, Role.REVIEWER, StepCondition.REVIEW),
     ]),
-    ("self_operated", "Self-operated account", False, [
-        ("Marketing approval", StepKind.ROLE, Role.MARKETER, StepCondition.ALWAYS),
-        ("Risk review", StepKind.ROLE, Role.REVIEWER, StepCondition.REVIEW),
+    ("self_operated", gettext_noop("Self-operated account"), False, [
+        (gettext_noop("Marketing approval"), StepKind.ROLE, Role.MARKETER, StepCondition.ALWAYS),
+        (gettext_noop("Risk review"), StepKind.ROLE, Role.REVIEWER, StepCondition.REVIEW),
     ]),
-    ("dealer", "Dealer account", True, [
-        ("Marketing approval", StepKind.ROLE, Role.MARKETER, StepCondition.ALWAYS),
-        ("Risk review", StepKind.ROLE, Role.REVIEWER, StepCondition.REVIEW),
+    ("dealer", gettext_noop("Dealer account"), True, [
+        (gettext_noop("Marketing approval"), StepKind.ROLE, Role.MARKETER, StepCondition.ALWAYS),
+        (gettext_noop("Risk review"), StepKind.ROLE, Role.REVIEWER, StepCondition.REVIEW),
     ]),
-    ("executive", "Executive account", False, [
-        ("Owner approval", StepKind.OWNER, "", StepCondition.ALWAYS),
-        ("Risk review", StepKind.ROLE, Role.REVIEWER, StepCondition.ALWAYS),
+    ("executive", gettext_noop("Executive account"), False, [
+        (gettext_noop("Owner approval"), StepKind.OWNER, "", StepCondition.ALWAYS),
+        (gettext_noop("Risk review"), StepKind.ROLE, Role.REVIEWER, StepCondition.ALWAYS),
     ]),
-    ("employee", "Employee account", True, [
-        ("Marketing approval", StepKind.ROLE, Role.MARKETER, StepCondition.ALWAYS),
-        ("Risk review", StepKind.ROLE, Role.REVIEWER, StepCondition.REVIEW),
+    ("employee", gettext_noop("Employee account"), True, [
+        (gettext_noop("Marketing approval"), StepKind.ROLE, Role.MARKETER, StepCondition.ALWAYS),
+        (gettext_noop("Risk review"), StepKind.ROLE, Role.REVIEWER, StepCondition.REVIEW),
     ]),
 ]

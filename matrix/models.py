@@ -84,6 +84,15 @@ class Platform(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def local_name(self):
+        """The platform's name in the language of the page (微博 to a Chinese reader)."""
+        from django.utils.translation import get_language
+
+        if self.name_zh and (get_language() or "").lower().startswith("zh"):
+            return self.name_zh
+        return self.name
+
 
 class Tier(models.TextChoices):
     BRAND = "brand", _("Brand")
