@@ -33,6 +33,10 @@ def reseeded_after_session(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def migrated_data(reseeded_after_session, transactional_db):
-    """A transactional database holding the platform registry, policy version and default workflows."""
+def migrated_data(reseeded_after_session, django_db_serialized_rollback, transactional_db):
+    """A transactional database holding the platform registry, policy version and default workflows.
+
+    With serialized rollback, as the other transactional tests of the suite: the flush that ends a
+    test without it re-creates the role groups, content types and permissions under new ids, and the
+    next test that restores the serialized rows would then collide with them on their names."""
     reseed()
