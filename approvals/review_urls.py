@@ -1,7 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import review_views  # noqa: F401
+from . import review_views
 
 app_name = "review"
 
-urlpatterns = []
+urlpatterns = [
+    path("", review_views.queue, name="queue"),
+    path("approve-selected/", review_views.queue_bulk_approve, name="bulk_approve"),
+    path("<int:pk>/", review_views.review_detail, name="detail"),
+    path("<int:pk>/approve/", review_views.review_approve, name="approve"),
+    path("<int:pk>/request-changes/", review_views.review_request_changes, name="request_changes"),
+    path("posts/<int:post_pk>/", review_views.post_review, name="post"),
+]

@@ -1,1 +1,352 @@
-"""Pages of the review queue, notifications and the audit log."""
+"""Pages of the review queue and the review of one post.
+
+Reads go through `approvals.selectors`, every change through a service (`content.services` for
+decisions). A service's `PermissionDeniedError` answers 403; any other `DomainError` is shown as a
+message.
+"""
+
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Role
+from config.errors import DomainError, PermissionDeniedError
+from content import selectors as content_selectors
+from content import services as content_services
+from content.models import Campaign
+from content.policies import campaigns_visible_to, post_user_can
+from matrix.models import Brand, Tier
+
+from . import selectors, workflow
+from .models import StepKind, StepStatus
+
+# --- forms --------------------------------------------------------------------------------
+
+CATEGORY_LABELS = {
+    "ad_law": gettext_lazy("Advertising Law"),
+    "finance": gettext_lazy("Financial promises"),
+    "pii": gettext_lazy("Personal data"),
+    "profanity": gettext_lazy("Profanity"),
+    "workplace": gettext_lazy("Workplace"),
+    "platform": gettext_lazy("Platform rules"),
+    "confidential": gettext_lazy("Confidential"),
+    "competitor": gettext_lazy("Competitors"),
+}
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filters; the same query string travels to each review page and back, so "next"
+    stays within the filtered queue."""
+
+    tier = forms.ChoiceField(label=gettext_lazy("Tier"), required=False,
+                             choices=[("", gettext_lazy("All tiers")), *Tier.choices])
+    category = forms.ChoiceField(label=gettext_lazy("Screening category"), required=False)
+    campaign = forms.ModelChoiceField(label=gettext_lazy("Campaign"), required=False, queryset=Campaign.objects.none(),
+                                      empty_label=gettext_lazy("All campaigns"))
+    brand = forms.ModelChoiceField(label=gettext_lazy("Brand"), required=False, queryset=Brand.objects.none(),
+                                   empty_label=gettext_lazy("All brands"))
+    scope = forms.ChoiceField(label=gettext_lazy("Show"), required=False, choices=[
+        ("", gettext_lazy("Waiting for me")), ("all", gettext_lazy("Everything waiting")),
+    ])
+
+    def __init__(self, data=None, *, user):
+        super().__init__(data)
+        self.fields["category"].choices = [("", gettext_lazy("All categories"))] + [
+            (slug, CATEGORY_LABELS.get(slug, slug)) for slug in selectors.queue_categories(user=user)
+        ]
+        self.fields["campaign"].queryset = (
+            campaigns_visible_to(user).exclude(status=Campaign.Status.DRAFT).order_by("-created_at", "-id")
+        )
+        if user.is_admin:
+            self.fields["brand"].queryset = Brand.objects.order_by("name")
+        else:
+            del self.fields["brand"]
+            del self.fields["scope"]
+
+    def filters(self):
+        """The selector's filters (empty when the form is invalid: the whole queue)."""
+        if not self.is_valid():
+            return {}
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
+
+
+def _queue_filters(request, source):
+    """(filters, query string) of the queue filters found in `source` (GET, or a form's hidden
+    `filters` field)."""
+    if not source:
+        return {}, ""
+    form = QueueFilterForm(source, user=request.user)
+    filters = form.filters()
+    query = urlencode({name: getattr(value, "pk", value) for name, value in filters.items()})
+    return filters, query
+
+
+def _with_query(url, query):
+    return f"{url}?{query}" if query else url
+
+
+class DecisionForm(forms.Form):
+    # The sha256 of the revision the reviewer saw: the service refuses the decision if the post
+    # changed since (a decision is bound to the words it was made on).
+    revision_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    comment = forms.CharField(label=gettext_lazy("Comment"), required=False, max_length=4000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+    filters = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
+
+    def __init__(self, *args, comment_required=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if comment_required:
+            self.fields["comment"].required = True
+            self.fields["comment"].label = _("What needs to change")
+            self.fields["comment"].error_messages["required"] = _("Say what needs to change.")
+
+
+# --- who may see a step -------------------------------------------------------------------
+
+
+def _visible_step(user, pk):
+    """The step, when `user` may decide it or may see its post; otherwise 404 (a step of a post
+    one may not see does not exist for them)."""
+    step = selectors.review_step_detail(pk=pk)
+    if step is None:
+        raise Http404
+    if not (workflow.user_may_decide(user, step, step.post) or post_user_can(user, "view", step.post)):
+        raise Http404
+    return step
+
+
+def _may_decide(user, step):
+    return workflow.user_may_decide(user, step, step.post) and not workflow.user_decided_earlier_step(user, step)
+
+
+def _forbidden(request, exc):
+    return render(request, "review/forbidden.html", {"message": exc.message}, status=403)
+
+
+# --- the queue ----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def queue(request):
+    form = QueueFilterForm(request.GET or None, user=request.user)
+    filters = form.filters()
+    query = urlencode({name: getattr(value, "pk", value) for name, value in filters.items()})
+    page = selectors.review_queue_page(
+        user=request.user, filters=filters, after=request.GET.get("after"), before=request.GET.get("before"),
+    )
+    now = timezone.now()
+    rows = [_queue_row(step, now) for step in page.rows]
+    return render(request, "review/queue.html", {
+        "form": form, "page": page, "rows": rows, "query": query,
+        "count_limit": selectors.QUEUE_COUNT_LIMIT,
+        "any_approvable": any(row["approvable"] for row in rows),
+    })
+
+
+def _queue_row(step, now):
+    revision = step.review.revision
+    hits = revision.screening.get("hits") or []
+    return {
+        "step": step,
+        "post": step.post,
+        "account": step.post.account,
+        "revision": revision,
+        "hits": hits,
+        "decision": revision.screening.get("decision", "pass"),
+        "excerpt": _excerpt(revision.body, hits),
+        "waiting": now - step.started_at if step.started_at else None,
+        "overdue": bool(step.due_at and step.due_at < now),
+        # Bulk approval only for what has nothing to look at; the service checks again.
+        "approvable": step.mine and not hits,
+    }
+
+
+def _excerpt(text, hits):
+    from .templatetags.screening import excerpt
+
+    return excerpt(text, hits, radius=90)
+
+
+@login_required
+@require_POST
+def queue_bulk_approve(request):
+    """Approve the checked queue rows that have no screening hits; report each one refused."""
+    filters, query = _queue_filters(request, QueryDict(request.POST.get("filters", "")))
+    back = _with_query(reverse("review:queue"), query)
+    ids = [int(value) for value in request.POST.getlist("step")[:200] if value.isdigit()]
+    if not ids:
+        messages.warning(request, _("Tick the posts to approve first."))
+        return redirect(back)
+    # Only steps still waiting for this person; each is approved on the revision its review is
+    # about, the one the queue showed (an edit since then makes the service refuse it as stale).
+    steps = list(selectors.review_queue(user=request.user).filter(pk__in=ids))
+    posts = []
+    for step in steps:
+        post = step.post
+        post.revision = step.review.revision
+        posts.append(post)
+    missing = len(set(ids)) - len(steps)
+    approved, refused = content_services.posts_bulk_approve(actor=request.user, posts=posts)
+    if approved:
+        messages.success(request, _("Approved %(count)d post(s).") % {"count": len(approved)})
+    for post, reason in refused:
+        messages.error(request, _("Not approved: %(account)s (post #%(post)s): %(reason)s") % {
+            "account": post.account, "post": post.pk, "reason": reason,
+        })
+    if missing:
+        messages.warning(request, _("%(count)d post(s) no longer wait for you (decided or changed meanwhile).")
+                         % {"count": missing})
+    return redirect(back)
+
+
+# --- the review of one post ---------------------------------------------------------------
+
+def _diffs(post, revision):
+    """What the reviewer compares the text with: the campaign template filled in (as the compose
+    page fills it: the values the text holds, else the account's), and the revision submitted before.
+    Pieces come from `content.selectors.text_diff` and are escaped by content/includes/diff.html."""
+    diffs = []
+    if post.template_body:
+        template = post.template_body
+        names = workflow.template_fields(template)
+        defaults = content_services.campaign_fill_values(post.account)
+        current = content_selectors.template_values(template, revision.body) or {}
+        values = {name: current.get(name, defaults.get(name, "")) for name in names}
+        pieces = content_selectors.text_diff(workflow.template_fill(template, values), revision.body)
+        diffs.append({
+            "key": "template", "title": _("Against the campaign template"), "pieces": pieces,
+            "changed": any(kind != "equal" for kind, _text in pieces),
+            "fields": [(name, values[name]) for name in names],
+        })
+    previous = selectors.revision_before(revision)
+    if previous is not None:
+        pieces = content_selectors.text_diff(previous.body, revision.body)
+        diffs.append({
+            "key": "previous", "title": _("Against revision %(number)d") % {"number": previous.number},
+            "pieces": pieces, "changed": any(kind != "equal" for kind, _text in pieces),
+            "media_changed": previous.media != revision.media,
+        })
+    return diffs
+
+
+def _review_context(request, step, *, filters, query, approve_form=None, changes_form=None):
+    post = step.post
+    revision = step.review.revision
+    previous, following = selectors.review_queue_neighbours(user=request.user, filters=filters, step=step)
+    may_decide = step.status == StepStatus.IN_PROGRESS and _may_decide(request.user, step)
+    hits = revision.screening.get("hits") or []
+    initial = {"revision_sha256": revision.sha256, "filters": query}
+    return {
+        "step": step, "post": post, "account": post.account, "revision": revision, "hits": hits,
+        "decision": revision.screening.get("decision", "pass"),
+        "is_current": post.revision_id == revision.pk,
+        "diffs": _diffs(post, revision),
+        "media": selectors.revision_media(revision),
+        "history": [_with_waiting_for(item) for item in selectors.review_history(post=post)],
+        "previous_step": previous, "next_step": following, "query": query,
+        "may_decide": may_decide,
+        "approve_form": approve_form or DecisionForm(initial=initial, prefix="approve"),
+        "changes_form": changes_form or DecisionForm(initial=initial, prefix="changes", comment_required=True),
+        "overdue": bool(step.status == StepStatus.IN_PROGRESS and step.due_at and step.due_at < timezone.now()),
+    }
+
+
+def _with_waiting_for(step):
+    """Label who decides a step (for the history's undecided steps)."""
+    if step.kind == StepKind.OWNER:
+        step.waiting_for = _("the account owner")
+    elif step.kind == StepKind.GROUP:
+        step.waiting_for = step.group.name if step.group_id and step.group else _("a group")
+    else:
+        step.waiting_for = Role(step.role).label if step.role in Role.values else step.role
+    return step
+
+
+@login_required
+@require_GET
+def review_detail(request, pk):
+    step = _visible_step(request.user, pk)
+    filters, query = _queue_filters(request, request.GET)
+    return render(request, "review/review.html", _review_context(request, step, filters=filters, query=query))
+
+
+@login_required
+@require_GET
+def post_review(request, post_pk):
+    """The review page of a post: its step in progress, else its latest one."""
+    from content.models import Post
+
+    post = get_object_or_404(Post, pk=post_pk)
+    step = selectors.post_current_step(post=post)
+    if step is None:
+        if not post_user_can(request.user, "view", post):
+            raise Http404
+        messages.info(request, _("This post has not been through review yet."))
+        return redirect("review:queue")
+    _visible_step(request.user, step.pk)
+    return redirect("review:detail", pk=step.pk)
+
+
+@login_required
+@require_POST
+def review_approve(request, pk):
+    return _decide(request, pk, approve=True)
+
+
+@login_required
+@require_POST
+def review_request_changes(request, pk):
+    return _decide(request, pk, approve=False)
+
+
+def _decide(request, pk, *, approve):
+    step = _visible_step(request.user, pk)
+    post = step.post
+    form = DecisionForm(request.POST, prefix="approve" if approve else "changes", comment_required=not approve)
+    query = (request.POST.get(form.add_prefix("filters")) or "")[:2000]
+    filters, query = _queue_filters(request, QueryDict(query))
+    if not form.is_valid():
+        context = _review_context(request, step, filters=filters, query=query,
+                                  **{"approve_form" if approve else "changes_form": form})
+        return render(request, "review/review.html", context, status=400)
+    seen = form.cleaned_data["revision_sha256"]
+    if step.status != StepStatus.IN_PROGRESS and post.revision_id == step.review.revision_id \
+            and seen == step.review.revision.sha256:
+        # Same words, but someone else decided this step meanwhile: deciding now would decide
+        # the next step, which this person has not opened.
+        messages.warning(request, _("This step was decided meanwhile (%(status)s); nothing was changed.")
+                         % {"status": step.get_status_display()})
+        return redirect(_with_query(reverse("review:detail", args=[step.pk]), query))
+    try:
+        if approve:
+            content_services.post_approve(actor=request.user, post=post, comment=form.cleaned_data["comment"],
+                                          revision_sha256=seen)
+        else:
+            content_services.post_request_changes(actor=request.user, post=post, comment=form.cleaned_data["comment"],
+                                                  revision_sha256=seen)
+    except PermissionDeniedError as exc:
+        return _forbidden(request, exc)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        # A stale decision: show the post as it is now (its new review, if it has one).
+        current = selectors.post_current_step(post=post) if exc.code == "stale" else step
+        return redirect(_with_query(reverse("review:detail", args=[(current or step).pk]), query))
+    if approve:
+        messages.success(request, _("Approved: %(account)s.") % {"account": post.account})
+    else:
+        messages.success(request, _("Changes requested: %(account)s.") % {"account": post.account})
+    following = selectors.review_queue_next(user=request.user, filters=filters, after_step=step)
+    if following is None:
+        messages.info(request, _("Nothing else waits for you."))
+        return redirect(_with_query(reverse("review:queue"), query))
+    return redirect(_with_query(reverse("review:detail", args=[following.pk]), query))
