@@ -11,4 +11,7 @@ urlpatterns = [
     path("<int:pk>/approve/", review_views.review_approve, name="approve"),
     path("<int:pk>/request-changes/", review_views.review_request_changes, name="request_changes"),
     path("posts/<int:post_pk>/", review_views.post_review, name="post"),
+    path("audit/", review_views.audit_log, name="audit"),
+    path("audit/export/", review_views.audit_export, name="audit_export"),
+    path("audit/verify/", review_views.audit_verify_chain, name="audit_verify"),
 ]

@@ -1,16 +1,21 @@
-"""Pages of the review queue and the review of one post.
+"""Pages of the review queue, the review of one post and the audit log.
 
 Reads go through `approvals.selectors`, every change through a service (`content.services` for
-decisions). A service's `PermissionDeniedError` answers 403; any other `DomainError` is shown as a
-message.
+decisions, `approvals.audit` for the audit log). A service's `PermissionDeniedError` answers 403;
+any other `DomainError` is shown as a message.
 """
 
+import csv
+import json
+from datetime import UTC, datetime, time
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, QueryDict
+from django.core.exceptions import PermissionDenied
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +32,8 @@ from content.policies import campaigns_visible_to, post_user_can
 from matrix.models import Brand, Tier
 
 from . import selectors, workflow
-from .models import StepKind, StepStatus
+from .audit import audit_record, audit_verify
+from .models import AuditEvent, StepKind, StepStatus
 
 # --- forms --------------------------------------------------------------------------------
 
@@ -350,3 +356,142 @@ def _decide(request, pk, *, approve):
         messages.info(request, _("Nothing else waits for you."))
         return redirect(_with_query(reverse("review:queue"), query))
     return redirect(_with_query(reverse("review:detail", args=[following.pk]), query))
+
+
+# --- the audit log ------------------------------------------------------------------------
+
+
+class AuditFilterForm(forms.Form):
+    object = forms.RegexField(
+        label=gettext_lazy("Object"), required=False, max_length=150, regex=r"^[a-z_]+\.[a-z_]+(:[\w-]{1,64})?$",
+        help_text=gettext_lazy("type:id, for example content.post:42"),
+        error_messages={"invalid": gettext_lazy("Write the object as type:id, for example content.post:42.")},
+        widget=forms.TextInput(attrs={"placeholder": "content.post:42"}),
+    )
+    actor = forms.CharField(label=gettext_lazy("Actor"), required=False, max_length=150,
+                            help_text=gettext_lazy("A username, or “system”."))
+    action = forms.CharField(label=gettext_lazy("Action"), required=False, max_length=80,
+                             help_text=gettext_lazy("An action or its beginning, for example content.post"),
+                             widget=forms.TextInput(attrs={"placeholder": "content.post.approve"}))
+    since = forms.DateField(label=gettext_lazy("Since"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+
+    def filters(self):
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        filters = {"actor": data["actor"].strip(), "action": data["action"].strip()}
+        if data["object"]:
+            object_type, _sep, object_id = data["object"].partition(":")
+            filters.update(object_type=object_type, object_id=object_id)
+        if data["since"]:
+            # The start of that day where the reader is (the middleware activated their zone).
+            filters["since"] = datetime.combine(data["since"], time.min, tzinfo=timezone.get_current_timezone())
+        return {name: value for name, value in filters.items() if value not in (None, "")}
+
+    def query(self):
+        if not self.is_valid():
+            return ""
+        return urlencode({name: value for name, value in self.data.items() if name in self.fields and value})
+
+
+def _require_audit(user, action="view"):
+    if not selectors.audit_user_can(user, action):
+        raise PermissionDenied
+
+
+def _int_or_none(value):
+    return int(value) if value and str(value).isdigit() else None
+
+
+@login_required
+@require_GET
+def audit_log(request):
+    _require_audit(request.user)
+    form = AuditFilterForm(request.GET or None)
+    page = selectors.audit_page(
+        user=request.user, filters=form.filters(),
+        before=_int_or_none(request.GET.get("before")), after=_int_or_none(request.GET.get("after")),
+    )
+    for event in page.events:
+        event.before_json, event.after_json = _pretty_json(event.before), _pretty_json(event.after)
+    return render(request, "review/audit.html", {
+        "form": form, "page": page, "query": form.query(),
+        "can_verify": selectors.audit_user_can(request.user, "verify"),
+    })
+
+
+def _pretty_json(value):
+    return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True, indent=2)
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for csv.writer inside a generator."""
+
+    def write(self, value):
+        return value
+
+
+EXPORT_COLUMNS = ["id", "time_utc", "actor", "action", "object_type", "object_id", "object", "before", "after",
+                  "hash", "prev_hash"]
+
+
+def _cell(value):
+    # A cell starting with = + - @ is a formula to Excel: prefix a quote so an object's name
+    # cannot run anything on the auditor's machine.
+    if value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
+
+
+def _json_cell(value):
+    return "" if value is None else json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True)
+
+
+def export_lines(events):
+    writer = csv.writer(_Echo())
+    # The byte order mark makes Excel read the file as UTF-8 (Chinese names and comments).
+    yield "\ufeff" + writer.writerow(EXPORT_COLUMNS)
+    for event in events:
+        yield writer.writerow([
+            event.pk,
+            event.created_at.astimezone(UTC).isoformat(),
+            _cell(event.actor_label or (event.actor.get_username() if event.actor_id else "system")),
+            _cell(event.action), _cell(event.object_type), _cell(event.object_id), _cell(event.object_repr),
+            _json_cell(event.before), _json_cell(event.after), event.hash, event.prev_hash,
+        ])
+
+
+@login_required
+@require_POST
+def audit_export(request):
+    """The filtered events as CSV, streamed. The export is itself an audit event, written before
+    the first row; the file holds the events up to the one before it."""
+    _require_audit(request.user)
+    form = AuditFilterForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Fix the filters before exporting."))
+        return redirect("review:audit")
+    filters = form.filters()
+    up_to_id = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    audit_record(
+        actor=request.user, action="approvals.audit.export", object_type="approvals.auditevent", object_id="",
+        after={"filters": {name: form.data.get(name, "") for name in form.fields if form.data.get(name)},
+               "up_to_id": up_to_id, "scope": "all" if request.user.is_admin else "brand"},
+    )
+    events = selectors.audit_export_rows(user=request.user, filters=filters, up_to_id=up_to_id)
+    response = StreamingHttpResponse(export_lines(events), content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().astimezone(UTC).strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+    return response
+
+
+@login_required
+@require_POST
+def audit_verify_chain(request):
+    """Walk the whole chain (admins) and show whether any event was edited or deleted."""
+    _require_audit(request.user, "verify")
+    problems = audit_verify()
+    context = {"problems": problems, "checked": AuditEvent.objects.count(), "verified_at": timezone.now()}
+    template = "review/includes/audit_verify_result.html" if request.htmx else "review/audit_verify.html"
+    return render(request, template, context)

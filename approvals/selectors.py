@@ -1,5 +1,5 @@
 """Reads about screening (lexicon lists and pages, histories, what a term would have caught), the
-review queue."""
+review queue and the audit log."""
 
 import operator
 from dataclasses import dataclass, field
@@ -397,3 +397,89 @@ def queue_categories(*, user):
     `user` may read."""
     custom = set(lexicons_visible_to(user).order_by().values_list("category", flat=True).distinct())
     return list(BUILT_IN_CATEGORIES) + sorted(custom - set(BUILT_IN_CATEGORIES))
+
+
+# --- the audit log ---------------------------------------------------------------------------
+#
+# Who reads which events is the API's rule (`approvals.audit_api.audit_events_visible_to`), so the
+# page, its export and GET /api/v1/audit-events/ never disagree: admins read every event, reviewers
+# the events of the posts they can see (their brand's) and of those posts' review steps; nobody else
+# reads the log.
+
+AUDIT_PAGE_SIZE = 50
+AUDIT_EXPORT_CHUNK = 2000
+
+
+def audit_user_can(user, action="view"):
+    """`action`: view (the log page and its export), verify (walk the whole chain: admins)."""
+    from .audit_api import audit_user_can_read
+
+    if not audit_user_can_read(user) or user.offboarded_at:
+        return False
+    return action == "view" or user.is_admin
+
+
+def audit_events(*, user, filters=None):
+    """The events `user` may read, filtered by `object_type`/`object_id`, `actor` (a username, or
+    "system"), `action` (a prefix such as "content.post") and `since` (an aware datetime); newest
+    first."""
+    from .audit_api import audit_events_visible_to
+
+    filters = filters or {}
+    if not audit_user_can(user):
+        return AuditEvent.objects.none()
+    events = audit_events_visible_to(user)
+    if filters.get("object_type"):
+        events = events.filter(object_type=filters["object_type"])
+        if filters.get("object_id"):
+            events = events.filter(object_id=str(filters["object_id"]))
+    actor = (filters.get("actor") or "").strip()
+    if actor:
+        events = events.filter(actor__isnull=True) if actor == "system" else events.filter(actor_label=actor)
+    if filters.get("action"):
+        events = events.filter(action__startswith=filters["action"])
+    if filters.get("since"):
+        events = events.filter(created_at__gte=filters["since"])
+    return events.order_by("-id")
+
+
+@dataclass
+class AuditPage:
+    events: list
+    older: int | None = None  # the id to continue from, towards older events
+    newer: int | None = None  # the id to go back from, towards newer events
+
+
+def audit_page(*, user, filters=None, before=None, after=None, per_page=AUDIT_PAGE_SIZE):
+    """One page of `audit_events`, cut by keyset on the id (newest first): `before` continues
+    towards older events, `after` goes back towards newer ones. One query, at any depth."""
+    events = audit_events(user=user, filters=filters).select_related("actor")
+    if after is not None:
+        rows = list(events.filter(pk__gt=after).order_by("id")[:per_page + 1])
+        more = len(rows) > per_page
+        rows = rows[:per_page][::-1]
+        return AuditPage(events=rows, older=rows[-1].pk if rows else None, newer=rows[0].pk if more else None)
+    if before is not None:
+        events = events.filter(pk__lt=before)
+    rows = list(events[:per_page + 1])
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    return AuditPage(
+        events=rows, older=rows[-1].pk if more else None, newer=rows[0].pk if before is not None and rows else None,
+    )
+
+
+def audit_export_rows(*, user, filters=None, up_to_id=None, chunk=AUDIT_EXPORT_CHUNK):
+    """Every event of `audit_events` (ids up to `up_to_id`), newest first, read in chunks by keyset
+    so an export of millions of events holds one chunk in memory and needs no server-side cursor."""
+    events = audit_events(user=user, filters=filters).select_related("actor")
+    if up_to_id is not None:
+        events = events.filter(pk__lte=up_to_id)
+    last = None
+    while True:
+        page = events if last is None else events.filter(pk__lt=last)
+        rows = list(page[:chunk])
+        yield from rows
+        if len(rows) < chunk:
+            return
+        last = rows[-1].pk
