@@ -1,8 +1,8 @@
-"""Pages of the review queue, the review of one post and the audit log.
+"""Pages of the review queue, the review of one post, notifications and the audit log.
 
 Reads go through `approvals.selectors`, every change through a service (`content.services` for
-decisions, `approvals.audit` for the audit log). A service's `PermissionDeniedError` answers 403;
-any other `DomainError` is shown as a message.
+decisions and notifications, `approvals.audit` for the audit log). A service's
+`PermissionDeniedError` answers 403; any other `DomainError` is shown as a message.
 """
 
 import csv
@@ -27,7 +27,7 @@ from accounts.models import Role
 from config.errors import DomainError, PermissionDeniedError
 from content import selectors as content_selectors
 from content import services as content_services
-from content.models import Campaign
+from content.models import Campaign, Notification
 from content.policies import campaigns_visible_to, post_user_can
 from matrix.models import Brand, Tier
 
@@ -356,6 +356,66 @@ def _decide(request, pk, *, approve):
         messages.info(request, _("Nothing else waits for you."))
         return redirect(_with_query(reverse("review:queue"), query))
     return redirect(_with_query(reverse("review:detail", args=[following.pk]), query))
+
+
+# --- notifications ------------------------------------------------------------------------
+
+# Notifications that ask the person to decide go to the review page; the others (about one's own
+# post: approved, changes requested, blocked, a campaign draft) to the post's page.
+REVIEWER_KINDS = {Notification.Kind.SUBMITTED, Notification.Kind.REMINDER, Notification.Kind.ESCALATED}
+
+
+def notification_target(notification):
+    if notification.post_id is None:
+        return None
+    if notification.kind in REVIEWER_KINDS:
+        return reverse("review:post", args=[notification.post_id])
+    return reverse("content:post_detail", args=[notification.post_id])
+
+
+@login_required
+@require_GET
+def notifications(request):
+    page = selectors.notification_inbox_page(user=request.user, number=request.GET.get("page") or 1)
+    rows = [{"notification": n, "url": notification_target(n)} for n in page.object_list]
+    unread = selectors.notifications_unread_count(user=request.user)
+    request._unread_notification_count = unread  # the navigation's count (review_nav) is this one
+    return render(request, "review/notifications.html", {"page": page, "rows": rows, "unread": unread})
+
+
+def _own_notification(request, pk):
+    return get_object_or_404(Notification, pk=pk, user_id=request.user.pk)
+
+
+@login_required
+@require_POST
+def notification_open(request, pk):
+    """Mark a notification read and go to what it is about."""
+    notification = _own_notification(request, pk)
+    content_services.notification_mark_read(user=request.user, ids=[notification.pk])
+    return redirect(notification_target(notification) or reverse("review:notifications"))
+
+
+@login_required
+@require_POST
+def notification_read(request, pk):
+    notification = _own_notification(request, pk)
+    content_services.notification_mark_read(user=request.user, ids=[notification.pk])
+    if request.htmx:
+        notification.refresh_from_db()
+        return render(request, "review/includes/notification_row.html", {
+            "row": {"notification": notification, "url": notification_target(notification)},
+            "unread": selectors.notifications_unread_count(user=request.user), "oob_count": True,
+        })
+    return redirect("review:notifications")
+
+
+@login_required
+@require_POST
+def notifications_read_all(request):
+    count = content_services.notification_mark_read(user=request.user)
+    messages.success(request, _("%(count)d notification(s) marked read.") % {"count": count})
+    return redirect("review:notifications")
 
 
 # --- the audit log ------------------------------------------------------------------------

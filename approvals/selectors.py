@@ -1,5 +1,5 @@
 """Reads about screening (lexicon lists and pages, histories, what a term would have caught), the
-review queue and the audit log."""
+review queue, notifications and the audit log."""
 
 import operator
 from dataclasses import dataclass, field
@@ -397,6 +397,34 @@ def queue_categories(*, user):
     `user` may read."""
     custom = set(lexicons_visible_to(user).order_by().values_list("category", flat=True).distinct())
     return list(BUILT_IN_CATEGORIES) + sorted(custom - set(BUILT_IN_CATEGORIES))
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+NOTIFICATIONS_PER_PAGE = 30
+
+
+def notification_inbox(*, user):
+    """`user`'s notifications, unread first, then newest first."""
+    from content.models import Notification
+
+    unread = ExpressionWrapper(Q(read_at__isnull=True), output_field=BooleanField())
+    return (
+        Notification.objects.filter(user_id=user.pk).order_by(unread.desc(), "-created_at", "-id")
+    )
+
+
+def notification_inbox_page(*, user, number=1, per_page=NOTIFICATIONS_PER_PAGE):
+    return Paginator(notification_inbox(user=user), per_page).get_page(number)
+
+
+def notifications_unread_count(*, user):
+    """How many notifications `user` has not read (an index-only count on notification_inbox_idx)."""
+    from content.models import Notification
+
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()
 
 
 # --- the audit log ---------------------------------------------------------------------------
