@@ -26,6 +26,8 @@ PAGE_SIZE = 50
 def home(request):
     if request.user.role in (Role.EXECUTIVE, Role.EMPLOYEE):
         return redirect("matrix:my_accounts")
+    if request.user.role == Role.REVIEWER:
+        return redirect("review:queue")  # a reviewer's day starts with what waits for them
     return redirect("matrix:overview")
 
 
