@@ -611,6 +611,14 @@ def campaign_create(request):
     return _render_campaign_form(request, form, file_errors=file_errors, status=400)
 
 
+def _edited_target(campaign, target):
+    """The slice as the form sets it, keeping a list of named accounts (set through the API; the
+    page has no field for it) rather than dropping it on save."""
+    if (campaign.target or {}).get("accounts"):
+        target["accounts"] = campaign.target["accounts"]
+    return target
+
+
 @login_required
 def campaign_edit(request, pk):
     user = request.user
@@ -627,7 +635,7 @@ def campaign_edit(request, pk):
         try:
             services.campaign_update(
                 actor=user, campaign=campaign, media=values["media"], name=values["name"], brief=values["brief"],
-                template_body=values["template_body"], target=form.target(),
+                template_body=values["template_body"], target=_edited_target(campaign, form.target()),
                 window_start=form.windows["window_start"], window_end=form.windows["window_end"],
             )
         except PermissionDeniedError as exc:

@@ -114,6 +114,16 @@ def test_editing_changes_the_target_and_the_text(client, marketer, spring, deale
     assert spring.target == {"tiers": ["dealer", "employee"], "regions": ["East"]}
 
 
+def test_editing_keeps_the_accounts_named_through_the_api(client, marketer, brand, dealer_account):
+    campaign = services.campaign_create(actor=marketer, brand=brand, name="Named", template_body="x",
+                                        target={"accounts": [dealer_account.pk]})
+    client.force_login(marketer)
+    response = client.post(f"/campaigns/{campaign.pk}/edit/", form_data(name="Named", template_body="y", tiers=[]))
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.target == {"accounts": [dealer_account.pk]} and campaign.template_body == "y"
+
+
 def test_only_marketers_of_the_brand_and_admins_create_or_change_campaigns(client, spring, employee, reviewer,
                                                                            outsider, admin_user):
     for person in (employee, reviewer):
