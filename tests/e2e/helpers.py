@@ -1,5 +1,6 @@
 """What a person does over and over in the browser tests."""
 
+import functools
 from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
@@ -21,3 +22,38 @@ def login(page, live_server, username, password=PASSWORD):
 def table_rows(page, testid):
     """The body rows of a table, the "nothing matches" row excluded."""
     return page.locator(f"[data-testid={testid}] tbody tr:not(:has(td.muted[colspan]))")
+
+
+def switch_user(page, live_server, username, password=PASSWORD):
+    """Another person at the same browser: drop the session (and any language cookie) and log in."""
+    page.context.clear_cookies()
+    login(page, live_server, username, password)
+
+
+def seed_default_workflows():
+    """The default review workflows (migration approvals 0005). A transactional test's flush empties
+    them like every other table; without them a submitted post would skip review altogether."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("approvals.migrations.0005_default_workflows").seed(apps, None)
+
+
+CATALOGUE = "locale/zh_Hans/LC_MESSAGES/django.po"
+
+
+@functools.cache
+def _chinese_catalogue():
+    import polib
+    from django.conf import settings
+
+    return {entry.msgid: entry for entry in polib.pofile(str(settings.BASE_DIR / CATALOGUE))}
+
+
+def zh(msgid):
+    """The Simplified Chinese translation of `msgid`, read from the catalogue (the singular form of a
+    plural entry). Fails when the catalogue has no finished translation for it."""
+    entry = _chinese_catalogue().get(msgid)
+    assert entry is not None and entry.translated(), f"{msgid!r} has no Chinese translation in {CATALOGUE}"
+    return entry.msgstr or entry.msgstr_plural[0]
