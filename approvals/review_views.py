@@ -336,10 +336,10 @@ def _decide(request, pk, *, approve):
     try:
         if approve:
             content_services.post_approve(actor=request.user, post=post, comment=form.cleaned_data["comment"],
-                                          revision_sha256=seen)
+                                          revision_sha256=seen, step_id=step.pk)
         else:
             content_services.post_request_changes(actor=request.user, post=post, comment=form.cleaned_data["comment"],
-                                                  revision_sha256=seen)
+                                                  revision_sha256=seen, step_id=step.pk)
     except PermissionDeniedError as exc:
         return _forbidden(request, exc)
     except DomainError as exc:

@@ -360,7 +360,7 @@ def _approve_post(*, actor, post, review, now):
            post=post, message=_("%(account)s: the post is approved and scheduled.") % {"account": post.account})
 
 
-def _decide_prepare(actor, post, revision_sha256):
+def _decide_prepare(actor, post, revision_sha256, step_id=None):
     post = _lock(post)
     if post.status != PostStatus.IN_REVIEW:
         raise DomainError(
@@ -377,6 +377,10 @@ def _decide_prepare(actor, post, revision_sha256):
     step = workflow.review_current_step(review, lock=True)
     if step is None:
         raise DomainError(_("No step of this review is waiting."), code="invalid_status")
+    if step_id is not None and step.pk != int(step_id):
+        # Someone decided the step this person opened while they read it: this decision would
+        # land on the next step, which they have not seen.
+        raise DomainError(_("This step was decided meanwhile; nothing was changed."), field="step", code="stale")
     step.post = post
     if not workflow.user_may_decide(actor, step, post):
         if actor.pk == post.author_id:
@@ -388,10 +392,11 @@ def _decide_prepare(actor, post, revision_sha256):
 
 
 @transaction.atomic
-def post_approve(*, actor, post, comment="", revision_sha256=None):
+def post_approve(*, actor, post, comment="", revision_sha256=None, step_id=None):
     """Approve the current step of the post's review. The decision is bound to the revision's
-    sha256; when it was the last step, the post is scheduled."""
-    post, review, step = _decide_prepare(actor, post, revision_sha256)
+    sha256 (and, given `step_id`, to the step the reviewer opened); when it was the last step, the
+    post is scheduled."""
+    post, review, step = _decide_prepare(actor, post, revision_sha256, step_id)
     now = timezone.now()
     step.status = StepStatus.APPROVED
     step.decided_by = actor
@@ -411,11 +416,11 @@ def post_approve(*, actor, post, comment="", revision_sha256=None):
 
 
 @transaction.atomic
-def post_request_changes(*, actor, post, comment, revision_sha256=None):
+def post_request_changes(*, actor, post, comment, revision_sha256=None, step_id=None):
     """Send the post back to its author with a comment saying what to change."""
     if not (comment or "").strip():
         raise DomainError(_("Say what needs to change."), field="comment")
-    post, review, step = _decide_prepare(actor, post, revision_sha256)
+    post, review, step = _decide_prepare(actor, post, revision_sha256, step_id)
     now = timezone.now()
     step.status = StepStatus.CHANGES_REQUESTED
     step.decided_by = actor

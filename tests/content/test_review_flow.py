@@ -126,3 +126,15 @@ def test_a_photo_post_without_words_can_be_submitted(brand, brand_account, marke
     assert post.status == PostStatus.IN_REVIEW
     assert post.revision.screening["decision"] == "pass"
     assert post.revision.media[0]["sha256"] == photo.sha256
+
+
+def test_a_decision_bound_to_a_step_is_refused_once_that_step_was_decided(brand_account, marketer, reviewer, admin_user):
+    post = services.post_create(actor=admin_user, account=brand_account, body="我们是行业第一的品牌", scheduled_at=later())
+    post = services.post_submit(actor=admin_user, post=post)
+    first = ReviewStep.objects.get(post=post, name="Marketing approval")
+    services.post_approve(actor=marketer, post=post, step_id=first.pk)
+    # The reviewer opened the first step's page; it was decided meanwhile: nothing lands on step two.
+    with pytest.raises(DomainError) as refused:
+        services.post_approve(actor=reviewer, post=post, step_id=first.pk)
+    assert refused.value.code == "stale"
+    assert ReviewStep.objects.get(post=post, name="Risk review").status == "in_progress"
