@@ -10,11 +10,12 @@ from django.db import connection, transaction
 
 from approvals.audit import audit_record, audit_record_many, audit_verify
 from approvals.models import AuditEvent
+from tests.transactional import migrated_data, reseeded_after_session  # noqa: F401 (fixtures)
 
-# Committed transactions, as in production; the rows the migrations made (role groups among them)
-# are put back from the serialized copy rather than re-created, like test_engine_reload's, so the
-# serialized tests after these do not find a second set of role groups.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Committed transactions, as in production. (Kept out of tests/approvals/: the flush after a plain
+# transactional test re-creates the role groups, which breaks the serialized-rollback tests of
+# tests/approvals/test_engine_reload.py if it runs before them.)
+pytestmark = pytest.mark.usefixtures("migrated_data")
 
 HOLD_SECONDS = 0.3
 
