@@ -57,3 +57,10 @@ def zh(msgid):
     entry = _chinese_catalogue().get(msgid)
     assert entry is not None and entry.translated(), f"{msgid!r} has no Chinese translation in {CATALOGUE}"
     return entry.msgstr or entry.msgstr_plural[0]
+
+
+def press_shortcut(page, key):
+    """Press a page's keyboard shortcut once the page has loaded: its scripts are deferred, and a key
+    pressed before they listen does nothing."""
+    page.wait_for_load_state()
+    page.keyboard.press(key)

@@ -65,6 +65,7 @@ def _open_draft(page, live_server, operator, draft):
     expect(page.get_by_test_id("post-status")).to_have_text("Draft")
     expect(page.get_by_test_id("draft-body")).to_have_text(FILLED)
     page.get_by_test_id("post-actions").get_by_role("link", name="Edit").click()
+    page.wait_for_load_state()  # htmx notes the text's value when it loads; a change made before that would not count as typed
     expect(page.get_by_role("heading", level=1)).to_contain_text("Edit post")
 
     # The campaign's wording is shown locked, its fields as inputs holding this store's values.
