@@ -30,16 +30,6 @@ def switch_user(page, live_server, username, password=PASSWORD):
     login(page, live_server, username, password)
 
 
-def seed_default_workflows():
-    """The default review workflows (migration approvals 0005). A transactional test's flush empties
-    them like every other table; without them a submitted post would skip review altogether."""
-    import importlib
-
-    from django.apps import apps
-
-    importlib.import_module("approvals.migrations.0005_default_workflows").seed(apps, None)
-
-
 CATALOGUE = "locale/zh_Hans/LC_MESSAGES/django.po"
 
 

@@ -14,8 +14,9 @@ from approvals.models import AuditEvent, Review, ReviewStep
 from approvals.templatetags.screening import message_parts
 from content import services
 from content.models import Post, PostStatus
-from tests.e2e.helpers import login, press_shortcut, seed_default_workflows, switch_user, zh
+from tests.e2e.helpers import login, press_shortcut, switch_user, zh
 from tests.factories import SocialAccountFactory, UserFactory
+from tests.transactional import reseed, reseeded_after_session  # noqa: F401 (a fixture)
 
 # Two absolute claims (最好的, 国内首款): screening says review. The reviewer wants the first gone; the
 # second is a fact the company can prove, and stays in the fixed text.
@@ -27,8 +28,11 @@ COMMENT = "“最好的”是绝对化用语，请改成具体的续航数据；
 
 
 @pytest.fixture(autouse=True)
-def workflows():
-    seed_default_workflows()
+def default_workflows(request):
+    """The default review workflows, which the previous test's flush emptied; seeded again after the
+    session too, so that a reused test database keeps them."""
+    request.getfixturevalue("reseeded_after_session")
+    reseed()
 
 
 @pytest.fixture
