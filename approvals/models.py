@@ -270,10 +270,16 @@ class Workflow(models.Model):
         verbose_name = _("workflow")
         verbose_name_plural = _("workflows")
         constraints = [
+            # Two constraints rather than one with NULLS NOT DISTINCT, which SQLite lacks: one active
+            # workflow per tier for each brand, and one default (brand-less) per tier.
             models.UniqueConstraint(
-                fields=["brand", "tier"], condition=Q(is_active=True), name="one_active_workflow_per_brand_tier",
+                fields=["brand", "tier"], condition=Q(is_active=True, brand__isnull=False),
+                name="one_active_workflow_per_brand_tier",
                 violation_error_message=_("This brand already has an active workflow for this tier."),
-                nulls_distinct=False,
+            ),
+            models.UniqueConstraint(
+                fields=["tier"], condition=Q(is_active=True, brand__isnull=True), name="one_active_default_workflow_per_tier",
+                violation_error_message=_("There already is an active default workflow for this tier."),
             ),
             models.CheckConstraint(condition=Q(sla_hours__gt=0), name="workflow_sla_positive"),
         ]
