@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from approvals import workflow
-from approvals.audit import audit_record
+from approvals.audit import audit_record, audit_record_many
 from approvals.models import Review, ReviewStatus, ReviewStep, StepStatus
 from approvals.services import screening_run
 from config.errors import DomainError, PermissionDeniedError
@@ -647,6 +647,12 @@ def campaign_push(*, actor, campaign):
         notify([assignee], kind=Notification.Kind.CAMPAIGN, post=post,
                message=_("Campaign “%(campaign)s”: a draft for %(account)s is ready for you to adapt and submit.")
                % {"campaign": campaign.name, "account": account})
+    # Each draft has its own creation event, as a post written by hand has.
+    audit_record_many(actor=actor, events=[
+        {"action": "content.post.create", "obj": post,
+         "after": {**post_snapshot(post, [m.pk for m in media]), "author_id": post.author_id}}
+        for post in created
+    ])
     before = campaign.status
     campaign.status = Campaign.Status.PUSHED
     campaign.pushed_at = timezone.now()

@@ -77,6 +77,10 @@ def test_the_push_is_audited_with_what_was_created_and_what_was_skipped(
         "status": "pushed", "created": [report.created[0].pk],
         "skipped": [[unstaffed_account.pk, "nobody owns or operates this account"]],
     }
+    draft = report.created[0]
+    created = AuditEvent.objects.get(action="content.post.create", object_id=str(draft.pk))
+    assert created.actor == marketer and created.after["author_id"] == draft.author_id
+    assert created.after["campaign_id"] == spring.pk
 
 
 def test_a_second_push_skips_accounts_that_already_have_a_draft(brand, marketer, dealer_account, south_account):

@@ -60,23 +60,18 @@ def browser():
             os.environ[ASYNC_UNSAFE] = previous
 
 
-# Data migrations whose rows the pages need. A transactional test ends with a flush that empties
-# every table (role groups come back by themselves, from post_migrate; these do not).
-DATA_MIGRATIONS = ["matrix.migrations.0002_platform_registry"]
-
-
 def _seed():
-    import importlib
+    """The rows the data migrations made (platforms, policy version, default workflows): a
+    transactional test ends with a flush that empties every table (role groups come back by
+    themselves, from post_migrate; these do not)."""
+    from tests.transactional import reseed
 
-    from django.apps import apps
-
-    for name in DATA_MIGRATIONS:
-        importlib.import_module(name).seed(apps, None)
+    reseed()
 
 
 @pytest.fixture(autouse=True)
 def seeded_data(transactional_db):
-    """The platform registry, seeded again in each browser test: the previous test's flush took it."""
+    """The migrations' rows, seeded again in each browser test: the previous test's flush took them."""
     _seed()
 
 
