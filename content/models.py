@@ -182,6 +182,12 @@ class Notification(models.Model):
         REMINDER = "reminder", _("Review overdue")
         ESCALATED = "escalated", _("Review escalated")
         CAMPAIGN = "campaign", _("Campaign draft to adapt")
+        PUBLISH_BY_HAND = "publish_by_hand", _("Post it yourself")
+        PUBLISH_REMINDER = "publish_reminder", _("Still to post yourself")
+        PUBLISH_OVERDUE = "publish_overdue", _("Overdue: not posted")
+        PUBLISHED = "published", _("Published")
+        PUBLISH_FAILED = "publish_failed", _("Publishing failed")
+        PAUSE = "pause", _("Publishing paused")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
