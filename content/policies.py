@@ -11,9 +11,6 @@ from matrix.policies import accounts_visible_to
 
 from .models import Campaign, Post
 
-# Roles that may write posts on accounts of their brand (beyond the accounts they own or operate).
-BRAND_WRITERS = (Role.MARKETER,)
-
 
 def posts_visible_to(user, queryset=None):
     queryset = Post.objects.all() if queryset is None else queryset
@@ -35,8 +32,8 @@ def accounts_writable_by(user, queryset=None):
         return queryset
     if user.role == Role.REVIEWER:
         return queryset.none()  # reviewers judge posts; they don't write them
-    if user.role in BRAND_WRITERS and user.brand_id:
-        return accounts_visible_to(user, queryset)
+    # Marketers write for their brand's accounts, dealer operators for their dealer's, everyone
+    # for the accounts they own or operate: exactly the accounts they see.
     return accounts_visible_to(user, queryset)
 
 
