@@ -12,9 +12,8 @@ from approvals.audit import audit_record, audit_record_many, audit_verify
 from approvals.models import AuditEvent
 from tests.transactional import migrated_data, reseeded_after_session  # noqa: F401 (fixtures)
 
-# Committed transactions, as in production. (Kept out of tests/approvals/: the flush after a plain
-# transactional test re-creates the role groups, which breaks the serialized-rollback tests of
-# tests/approvals/test_engine_reload.py if it runs before them.)
+# Committed transactions, as in production (serialized rollback, like the suite's other
+# transactional tests: see tests/transactional.py).
 pytestmark = pytest.mark.usefixtures("migrated_data")
 
 HOLD_SECONDS = 0.3
