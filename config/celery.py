@@ -17,4 +17,11 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Write the audit event of each pause that ended at its `until`. Publishing does not wait for
+    # it: a pause past its `until` is already inactive to every reader.
+    "pauses-expire": {
+        "task": "content.tasks.pauses_expire",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }

@@ -4,6 +4,7 @@ import json
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -205,3 +206,108 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.message[:60]
+
+
+class PauseScope(models.TextChoices):
+    BRAND = "brand", _("Whole brand")
+    TIER = "tier", _("Tier")
+    PLATFORM = "platform", _("Platform")
+    REGION = "region", _("Dealer region")
+    ACCOUNT = "account", _("One account")
+
+
+class Pause(models.Model):
+    """Crisis mode: nothing is published, for as long as it is active, on the accounts of one brand
+    that its scope covers. `value` names what the scope selects — a tier slug, a platform slug, a
+    dealer region or an account id as text — and is empty for a brand-wide pause.
+
+    A pause is active from `starts_at` until it is lifted or `until` passes; a pause whose `until`
+    passed is simply inactive (nobody has to end it for publishing to resume)."""
+
+    brand = models.ForeignKey("matrix.Brand", on_delete=models.PROTECT, related_name="pauses", verbose_name=_("brand"))
+    scope = models.CharField(_("scope"), max_length=10, choices=PauseScope.choices)
+    value = models.CharField(_("value"), max_length=120, blank=True)
+    reason = models.TextField(_("reason"))
+    starts_at = models.DateTimeField(_("starts"), default=timezone.now)
+    until = models.DateTimeField(_("until"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("paused by"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+    lifted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", verbose_name=_("lifted by"))
+    lift_reason = models.TextField(_("reason for lifting"), blank=True)
+    # When the end at `until` was written to the audit log (claimed by `pauses_expire`, once).
+    expired_recorded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        verbose_name = _("pause")
+        verbose_name_plural = _("pauses")
+        indexes = [
+            # "The active pauses of a brand": the dispatcher asks for every post it claims.
+            models.Index(fields=["brand", "scope", "value"], condition=Q(lifted_at__isnull=True),
+                         name="pause_unlifted_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(scope="brand") & Q(value="")) | (~Q(scope="brand") & ~Q(value="")),
+                name="pause_value_matches_scope",
+                violation_error_message=_("A brand-wide pause names nothing else; any other scope needs a value."),
+                violation_error_code="value",
+            ),
+            models.CheckConstraint(
+                condition=Q(until__isnull=True) | Q(until__gt=models.F("starts_at")),
+                name="pause_ends_after_it_starts",
+                violation_error_message=_("A pause must end after it starts."),
+                violation_error_code="until",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.brand_id}:{self.scope}:{self.value}" if self.value else f"{self.brand_id}:{self.scope}"
+
+    def is_active(self, now=None):
+        now = now or timezone.now()
+        return self.lifted_at is None and self.starts_at <= now and (self.until is None or self.until > now)
+
+    @property
+    def active(self):
+        return self.is_active()
+
+    def covers(self, account):
+        """Whether this pause's scope takes in `account` (active or not); the same rule as the
+        selectors' SQL, for an account already in memory."""
+        if account.brand_id != self.brand_id:
+            return False
+        if self.scope == PauseScope.BRAND:
+            return True
+        if self.scope == PauseScope.TIER:
+            return account.tier == self.value
+        if self.scope == PauseScope.PLATFORM:
+            return account.platform.slug == self.value
+        if self.scope == PauseScope.REGION:
+            return account.dealer_id is not None and account.dealer.region == self.value
+        return str(account.pk) == self.value
+
+    @property
+    def subject(self):
+        """What the pause holds, in words. Uses the names `content.pauses.with_labels` brings along
+        with the pause, falling back to the raw value."""
+        from django.utils.translation import get_language
+
+        from matrix.models import Tier
+
+        if self.scope == PauseScope.BRAND:
+            return self.brand.name
+        if self.scope == PauseScope.TIER:
+            return str(Tier(self.value).label) if self.value in Tier.values else self.value
+        if self.scope == PauseScope.PLATFORM:
+            name_zh = getattr(self, "platform_name_zh", "")
+            if name_zh and (get_language() or "").lower().startswith("zh"):
+                return name_zh
+            return getattr(self, "platform_name", None) or self.value
+        if self.scope == PauseScope.ACCOUNT:
+            handle = getattr(self, "account_handle", None)
+            return f"@{handle}" if handle else f"#{self.value}"
+        return self.value

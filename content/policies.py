@@ -84,3 +84,45 @@ def campaign_user_can(user, action, campaign=None, *, brand=None):
 
 def campaign_is_visible(user, campaign):
     return campaigns_visible_to(user, Campaign.objects.filter(pk=campaign.pk)).exists()
+
+
+# --- pauses ----------------------------------------------------------------------------------
+
+# Roles that may pull the brake (and release it) on their brand: marketing runs the matrix, and PR
+# or compliance — the reviewers — must be able to stop it in a crisis without asking marketing.
+PAUSE_ROLES = (Role.MARKETER, Role.REVIEWER)
+
+
+def pauses_visible_to(user, queryset=None):
+    """Admins see every pause; marketers and reviewers their brand's; everyone else the pauses that
+    cover an account they see (so the banner explains why their post is held)."""
+    from .models import Pause
+    from .pauses import pauses_covering_q
+
+    queryset = Pause.objects.all() if queryset is None else queryset
+    if not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    if user.is_admin:
+        return queryset
+    covering = pauses_covering_q(accounts_visible_to(user))
+    if user.role in PAUSE_ROLES and user.brand_id:
+        return queryset.filter(Q(brand_id=user.brand_id) | covering)
+    return queryset.filter(covering)
+
+
+def pause_user_can(user, action, pause=None, *, brand=None):
+    """`action`: view, create (on `brand`), lift."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if action == "view":
+        return pause is not None and pauses_visible_to(user).filter(pk=pause.pk).exists()
+    if user.offboarded_at:
+        return False
+    brand_id = pause.brand_id if pause is not None else getattr(brand, "pk", brand)
+    if user.is_admin:
+        return True
+    if action in ("create", "lift"):
+        return user.role in PAUSE_ROLES and user.brand_id is not None and (
+            brand_id is None or user.brand_id == brand_id
+        )
+    return False

@@ -669,3 +669,138 @@ def notification_mark_read(*, user, ids=None):
     if ids is not None:
         queryset = queryset.filter(pk__in=ids)
     return queryset.update(read_at=timezone.now())
+
+
+# --- pauses (crisis mode) ------------------------------------------------------------------
+
+
+def pause_snapshot(pause):
+    return {
+        "brand_id": pause.brand_id, "scope": pause.scope, "value": pause.value, "reason": pause.reason,
+        "starts_at": pause.starts_at, "until": pause.until, "lifted_at": pause.lifted_at,
+        "lift_reason": pause.lift_reason,
+    }
+
+
+def _check_pause_value(brand, scope, value):
+    """The value a scope needs: a tier slug, a platform slug, a region among the brand's dealers, or
+    the id of one of the brand's accounts; nothing for the whole brand."""
+    from matrix.models import Dealer, Platform, SocialAccount, Tier
+
+    from .models import PauseScope
+
+    value = (value or "").strip()
+    if scope not in PauseScope.values:
+        raise DomainError(_("Choose a scope: brand, tier, platform, region or account."), field="scope")
+    if scope == PauseScope.BRAND:
+        if value:
+            raise DomainError(_("A brand-wide pause takes no value."), field="value")
+        return ""
+    if not value:
+        raise DomainError(_("Say which %(scope)s to pause.") % {"scope": PauseScope(scope).label.lower()},
+                          field="value")
+    if scope == PauseScope.TIER and value not in Tier.values:
+        raise DomainError(_("“%(value)s” is not a tier (%(tiers)s).") % {"value": value, "tiers": ", ".join(Tier.values)},
+                          field="value")
+    if scope == PauseScope.PLATFORM and not Platform.objects.filter(slug=value).exists():
+        raise DomainError(_("“%(value)s” is not a platform.") % {"value": value}, field="value")
+    if scope == PauseScope.REGION and not Dealer.objects.filter(brand=brand, region=value).exists():
+        raise DomainError(_("%(brand)s has no dealer in the region “%(value)s”.") % {"brand": brand, "value": value},
+                          field="value")
+    if scope == PauseScope.ACCOUNT:
+        if not value.isdigit() or not SocialAccount.objects.filter(pk=int(value), brand=brand).exists():
+            raise DomainError(_("%(brand)s has no account with id %(value)s.") % {"brand": brand, "value": value},
+                              field="value")
+        value = str(int(value))
+    return value
+
+
+def _pause_people(brand):
+    """Who hears of a pause: the brand's marketers and the admins (of the brand, or of no brand)."""
+    from django.db.models import Q
+
+    from accounts.models import Role, User
+
+    return User.objects.filter(is_active=True, offboarded_at__isnull=True).filter(
+        Q(role=Role.MARKETER, brand=brand)
+        | ((Q(role=Role.ADMIN) | Q(is_superuser=True)) & (Q(brand=brand) | Q(brand__isnull=True)))
+    )
+
+
+@transaction.atomic
+def pause_create(*, actor, brand, scope, value="", reason, until=None):
+    """Stop publishing on the accounts of `brand` that the scope covers, until lifted or `until`.
+
+    Posts the pause covers are held, not failed (the dispatcher asks `content.pauses` at claim and
+    send time); nothing is changed on the posts themselves, so lifting simply releases them."""
+    from .models import Pause
+    from .pauses import with_labels
+    from .policies import pause_user_can
+
+    if not pause_user_can(actor, "create", brand=brand):
+        raise PermissionDeniedError(_("You cannot pause publishing for %(brand)s.") % {"brand": brand})
+    value = _check_pause_value(brand, scope, value)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why publishing is paused."), field="reason")
+    now = timezone.now()
+    if until is not None:
+        if timezone.is_naive(until):
+            raise DomainError(_("Give the time with its time zone."), field="until")
+        if until <= now:
+            raise DomainError(_("The end of a pause must be in the future."), field="until")
+    pause = Pause.objects.create(brand=brand, scope=scope, value=value, reason=reason, starts_at=now, until=until,
+                                 created_by=actor)
+    audit_record(actor=actor, action="content.pause.create", obj=pause, after=pause_snapshot(pause))
+    labelled = with_labels(Pause.objects.filter(pk=pause.pk)).get()
+    notify([person for person in _pause_people(brand) if person.pk != actor.pk], kind=Notification.Kind.PAUSE,
+           message=_("Publishing is paused for %(subject)s (%(brand)s): %(reason)s")
+           % {"subject": labelled.subject, "brand": brand, "reason": reason})
+    return pause
+
+
+@transaction.atomic
+def pause_lift(*, actor, pause, reason=""):
+    """End a pause now: the posts it held go out (or, past their missed window, fail) as the
+    dispatcher finds them. A pause already lifted, or past its `until`, is refused."""
+    from .models import Pause
+    from .policies import pause_user_can
+
+    pause = Pause.objects.select_for_update().get(pk=pause.pk)
+    if not pause_user_can(actor, "lift", pause):
+        raise PermissionDeniedError(_("You cannot lift this pause."))
+    now = timezone.now()
+    if pause.lifted_at is not None:
+        raise DomainError(_("This pause was already lifted."), code="invalid_status")
+    if pause.until is not None and pause.until <= now:
+        raise DomainError(_("This pause already ended on its own."), code="invalid_status")
+    before = pause_snapshot(pause)
+    pause.lifted_at = now
+    pause.lifted_by = actor
+    pause.lift_reason = (reason or "").strip()
+    pause.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+    audit_record(actor=actor, action="content.pause.lift", obj=pause, before=before, after=pause_snapshot(pause))
+    return pause
+
+
+def pauses_expire(now=None):
+    """Write one system audit event for each pause whose `until` passed without a lift.
+
+    The pause was already inactive from `until` on (the selectors compare times); this only records
+    the end. Each pause is claimed with a conditional update, so two runs at once, or a redelivered
+    task, record it once. Returns the number recorded."""
+    from .models import Pause
+
+    now = now or timezone.now()
+    recorded = 0
+    due = Pause.objects.filter(lifted_at__isnull=True, until__lte=now, expired_recorded_at__isnull=True)
+    for pause in due.order_by("until", "id"):
+        with transaction.atomic():
+            claimed = Pause.objects.filter(pk=pause.pk, lifted_at__isnull=True,
+                                           expired_recorded_at__isnull=True).update(expired_recorded_at=now)
+            if not claimed:
+                continue  # someone else recorded it, or it was lifted meanwhile
+            audit_record(actor=None, action="content.pause.expire", obj=pause,
+                         after={"until": pause.until, "scope": pause.scope, "value": pause.value})
+            recorded += 1
+    return recorded

@@ -30,3 +30,11 @@ def notifications_email(notification_ids):
                 if notification.post_id:
                     link = f"\n\n{settings.SITE_URL.rstrip('/')}/posts/{notification.post_id}/"
                 send_mail(subject, notification.message + link, None, [notification.user.email])
+
+
+@shared_task(acks_late=True)
+def pauses_expire():
+    """Record the automatic end of each pause whose `until` passed (once each, however many runs)."""
+    from .services import pauses_expire as record
+
+    return record()
