@@ -1,7 +1,7 @@
 """Pages of posts and campaigns."""
 from django.urls import path
 
-from . import views
+from . import pause_views, views
 
 app_name = "content"
 
@@ -21,4 +21,6 @@ urlpatterns = [
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
     path("campaigns/<int:pk>/push/", views.campaign_push, name="campaign_push"),
+    path("pauses/", pause_views.pause_list, name="pause_list"),
+    path("pauses/<int:pk>/lift/", pause_views.pause_lift, name="pause_lift"),
 ]
