@@ -209,6 +209,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # Bulk imports larger than this many rows run as a Celery task with a progress bar.
 IMPORT_ASYNC_THRESHOLD = env_int("IMPORT_ASYNC_THRESHOLD", 500)
+# Seconds a webhook publisher waits to connect, and then again for the answer.
+PUBLISH_HTTP_TIMEOUT = env_int("PUBLISH_HTTP_TIMEOUT", 10)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
