@@ -211,6 +211,10 @@ CELERY_TIMEZONE = "UTC"
 IMPORT_ASYNC_THRESHOLD = env_int("IMPORT_ASYNC_THRESHOLD", 500)
 # Seconds a webhook publisher waits to connect, and then again for the answer.
 PUBLISH_HTTP_TIMEOUT = env_int("PUBLISH_HTTP_TIMEOUT", 10)
+# Posts published by hand (the assisted publisher): a reminder every this many seconds from the post's
+# time until someone confirms its live URL; failed as overdue once this many seconds have passed.
+ASSISTED_REMIND_AFTER = env_int("ASSISTED_REMIND_AFTER", 2 * 60 * 60)
+ASSISTED_OVERDUE_AFTER = env_int("ASSISTED_OVERDUE_AFTER", 24 * 60 * 60)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

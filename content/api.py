@@ -29,6 +29,7 @@ from .serializers import (
     MediaSerializer,
     MediaUploadSerializer,
     PostCancelSerializer,
+    PostConfirmPublishedSerializer,
     PostDecisionSerializer,
     PostRequestChangesSerializer,
     PostSerializer,
@@ -43,7 +44,8 @@ class PostPolicy(permissions.BasePermission):
     review step is the workflow's call (inside the service): who may depends on the step."""
 
     message = gettext_lazy("You are not allowed to do this to this post.")
-    object_actions = {"partial_update": "change", "submit": "change", "cancel": "cancel"}
+    object_actions = {"partial_update": "change", "submit": "change", "cancel": "cancel",
+                      "confirm_published": "confirm_published"}
 
     def has_object_permission(self, request, view, obj):
         # Seeing the post was already decided by the queryset (404 otherwise).
@@ -168,6 +170,18 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def cancel(self, request, pk=None):
         data = self._decision(PostCancelSerializer)
         post = services.post_cancel(actor=request.user, post=self.get_object(), reason=data["reason"])
+        return self._answer(post)
+
+    @extend_schema(request=PostConfirmPublishedSerializer, responses={200: PostSerializer, 400: REFUSED},
+                   summary="Confirm that a post published by hand is live",
+                   description="For accounts whose publisher is `assisted`: the owner (or an operator, a marketer "
+                               "of the brand, an admin) posted the approved text themselves and gives its live "
+                               "`url`. The post becomes `published`. Refused (400) for a post that is not waiting "
+                               "for a confirmation, and for a bad `url`.")
+    @action(detail=True, methods=["post"], url_path="confirm-published")
+    def confirm_published(self, request, pk=None):
+        data = self._decision(PostConfirmPublishedSerializer)
+        post = services.post_confirm_published(actor=request.user, post=self.get_object(), url=data["url"])
         return self._answer(post)
 
     def _decision(self, serializer_class):

@@ -118,6 +118,8 @@ class Post(models.Model):
     url = models.URLField(_("live URL"), max_length=500, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
+    # The last reminder to post it by hand (assisted publisher); claimed with a conditional update.
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

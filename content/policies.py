@@ -42,7 +42,7 @@ def account_writable(user, account):
 
 
 def post_user_can(user, action, post):
-    """`action`: view, change (edit, submit), cancel, retry."""
+    """`action`: view, change (edit, submit), cancel, retry, confirm_published."""
     if not user.is_authenticated or not user.is_active:
         return False
     if action == "view":
@@ -55,6 +55,17 @@ def post_user_can(user, action, post):
         return account_writable(user, post.account)
     if action == "retry":
         return user.is_admin or (user.role == Role.MARKETER and user.brand_id == post.account.brand_id)
+    if action == "confirm_published":
+        # Whoever posts by hand for the account (its owner, its operators), and marketing of the brand.
+        if user.offboarded_at:
+            return False
+        account = post.account
+        return (
+            user.is_admin
+            or account.owner_id == user.pk
+            or (user.role == Role.MARKETER and user.brand_id == account.brand_id)
+            or account.operators.filter(pk=user.pk).exists()
+        )
     return False
 
 

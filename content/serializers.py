@@ -186,6 +186,12 @@ class PostCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
+class PostConfirmPublishedSerializer(serializers.Serializer):
+    # What makes a good URL is the service's rule (the page asks it too); here only its presence.
+    url = serializers.CharField(help_text=_("The live URL of the post, http(s), at most 500 characters."),
+                                trim_whitespace=True)
+
+
 class MediaUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_("An image (JPEG, PNG, GIF, WebP) or a video (MP4, MOV); "
                                              "recognised by its content, not its name."))

@@ -804,3 +804,62 @@ def pauses_expire(now=None):
                          after={"until": pause.until, "scope": pause.scope, "value": pause.value})
             recorded += 1
     return recorded
+
+
+# --- publishing by hand (assisted publisher) -----------------------------------------------
+
+# Assisted posts wait in `publishing` from the hand-over until someone confirms them; a post still
+# `scheduled` may be confirmed too, by someone who posted it a little early.
+CONFIRMABLE = {PostStatus.PUBLISHING, PostStatus.SCHEDULED}
+LIVE_URL_MAX_LENGTH = 500
+
+
+def _check_live_url(url):
+    from django.core.exceptions import ValidationError
+    from django.core.validators import URLValidator
+
+    url = (url or "").strip()
+    if not url:
+        raise DomainError(_("Give the live URL of the post."), field="url")
+    if len(url) > LIVE_URL_MAX_LENGTH:
+        raise DomainError(_("The URL is too long (at most %(max)d characters).") % {"max": LIVE_URL_MAX_LENGTH},
+                          field="url")
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError as exc:
+        raise DomainError(_("Give the post's address, starting with https:// or http://."), field="url") from exc
+    return url
+
+
+@transaction.atomic
+def post_confirm_published(*, actor, post, url):
+    """Someone posted an assisted post by hand: record its live URL and mark it published.
+
+    Only the account's owner and operators, the brand's marketers and admins may; only a post of an
+    account published by hand, waiting for its confirmation (or still scheduled)."""
+    from matrix.models import Publisher
+
+    post = _lock(post)
+    if not post_user_can(actor, "confirm_published", post):
+        raise PermissionDeniedError(_("You cannot confirm that this post was published."))
+    if post.account.publisher != Publisher.ASSISTED:
+        raise DomainError(_("%(account)s publishes by itself; its posts are not confirmed by hand.")
+                          % {"account": post.account}, code="invalid_status")
+    if post.status not in CONFIRMABLE:
+        raise DomainError(
+            _("A post that is %(status)s cannot be confirmed as published.") % {"status": post.get_status_display()},
+            code="invalid_status",
+        )
+    url = _check_live_url(url)
+    before = {"status": post.status, "url": post.url, "external_id": post.external_id}
+    post.status = PostStatus.PUBLISHED
+    post.url = url
+    post.external_id = ""
+    post.last_error = ""
+    post.save(update_fields=["status", "url", "external_id", "last_error", "updated_at"])
+    audit_record(actor=actor, action="content.post.confirm_published", obj=post, before=before,
+                 after={"status": post.status, "url": url, "external_id": "",
+                        "revision": post.approved_revision.number if post.approved_revision_id else None})
+    notify([p for p in _post_people(post) if p.pk != actor.pk], kind=Notification.Kind.PUBLISHED, post=post,
+           message=_("%(account)s: the post is live at %(url)s") % {"account": post.account, "url": url})
+    return post

@@ -1,7 +1,7 @@
 """Pages of posts and campaigns."""
 from django.urls import path
 
-from . import pause_views, views
+from . import pause_views, publish_views, views
 
 app_name = "content"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("posts/<int:pk>/submit/", views.post_submit, name="post_submit"),
     path("posts/<int:pk>/cancel/", views.post_cancel, name="post_cancel"),
     path("posts/<int:pk>/decide/", views.post_decide, name="post_decide"),
+    path("posts/<int:pk>/confirm/", publish_views.post_confirm, name="post_confirm"),
     path("campaigns/", views.campaign_list, name="campaign_list"),
     path("campaigns/new/", views.campaign_create, name="campaign_create"),
     path("campaigns/preview/", views.campaign_preview, name="campaign_preview"),

@@ -73,9 +73,10 @@ class UnknownPublisher(Publisher):
 
 
 def _registry():
+    from .assisted import AssistedPublisher
     from .webhook import WebhookPublisher
 
-    return {WebhookPublisher.name: WebhookPublisher}
+    return {WebhookPublisher.name: WebhookPublisher, AssistedPublisher.name: AssistedPublisher}
 
 
 def get_publisher(account):

@@ -19,6 +19,7 @@ from content.publishers import (
     idempotency_key,
     parse_retry_after,
 )
+from content.publishers.assisted import AssistedPublisher
 from content.publishers.webhook import WebhookPublisher
 from tests.factories import SocialAccountFactory
 from tests.stub_platform import Answer, StubPlatform, closed_port_url
@@ -65,6 +66,7 @@ def verifies(request, secret=SECRET):
 def test_an_account_gets_the_publisher_it_is_configured_with(webhook_account, executive_account):
     assert isinstance(get_publisher(webhook_account), WebhookPublisher)
     assert get_publisher(webhook_account).idempotent
+    assert isinstance(get_publisher(executive_account), AssistedPublisher)
     executive_account.publisher = "carrier_pigeon"
     result = get_publisher(executive_account).send(post=None, revision=None, account=executive_account,
                                                    idempotency_key="k", media_urls=[])
