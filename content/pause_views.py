@@ -55,6 +55,9 @@ class PauseForm(forms.Form):
         brands = list(brands_pausable_by(user))
         self.fields["brand"].queryset = Brand.objects.filter(pk__in=[b.pk for b in brands]).order_by("name")
         self.brands = brands
+        if len(brands) == 1:
+            self.fields["until"].help_text = _("In %(zone)s, the brand's time zone; leave empty to pause until "
+                                               "lifted.") % {"zone": brands[0].timezone}
         # Each option carries its scope (and, for regions, its brand): the page's script shows the
         # options of the chosen scope and brand only.
         self.value_options = [("tier", None, tier.value, tier.label) for tier in Tier]
