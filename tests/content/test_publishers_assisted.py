@@ -137,6 +137,14 @@ def test_the_owner_confirms_on_the_page_that_shows_the_approved_text(client, exe
     assert "already confirmed" in client.get(f"/posts/{post.pk}/confirm/").content.decode()
 
 
+def test_the_post_page_leads_to_the_confirm_page_while_the_post_waits(client, executive_account, executive, marketer):
+    post = waiting_post(executive_account, marketer)
+    client.force_login(executive)
+    assert f'href="/posts/{post.pk}/confirm/"' in client.get(f"/posts/{post.pk}/").content.decode()
+    services.post_confirm_published(actor=executive, post=post, url=LIVE)
+    assert 'data-testid="confirm-link"' not in client.get(f"/posts/{post.pk}/").content.decode()
+
+
 def test_a_bad_url_on_the_page_is_shown_next_to_the_field(client, executive_account, executive, marketer):
     post = waiting_post(executive_account, marketer)
     client.force_login(executive)
