@@ -10,13 +10,14 @@ The dispatcher asks `pause_covering(account)` at claim time and again at send ti
 posts in bulk with `.exclude(accounts_paused_q(now, account_path="account"))`.
 """
 
-from django.db.models import CharField, Exists, OuterRef, Q, Subquery
+from django.db.models import Case, CharField, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from matrix.models import Dealer, Platform, SocialAccount
 
 from .models import Pause, PauseScope
+from .policies import pauses_visible_to
 
 
 def active_q(now=None, prefix=""):
@@ -114,17 +115,11 @@ def with_labels(queryset):
 def pauses_relevant_to(user, now=None):
     """The pauses active at `now` that cover an account `user` can see (for the banner), labelled.
     One query, made once per request by the banner's context processor."""
-    from .policies import pauses_visible_to
-
     return list(with_labels(pauses_visible_to(user, active_pauses(now=now))))
 
 
 def pause_history(user):
     """Every pause `user` may see, active ones first, then the rest newest first (the pauses page)."""
-    from django.db.models import Case, IntegerField, Value, When
-
-    from .policies import pauses_visible_to
-
     now = timezone.now()
     return with_labels(pauses_visible_to(user)).annotate(
         active_now=Case(When(active_q(now), then=Value(1)), default=Value(0), output_field=IntegerField()),
