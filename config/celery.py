@@ -19,6 +19,23 @@ app.conf.beat_schedule = {
     },
     # Write the audit event of each pause that ended at its `until`. Publishing does not wait for
     # it: a pause past its `until` is already inactive to every reader.
+    # Publishing (content/dispatch.py). Every run is short and may overlap another: claims use
+    # SKIP LOCKED and leases, so two dispatchers or two beats never send a post twice.
+    "publish-dispatch": {
+        "task": "content.tasks.dispatch_due",
+        "schedule": 2.0,
+        "options": {"expires": 10},
+    },
+    "publish-sweep": {
+        "task": "content.tasks.sweep_leases",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "assisted-remind": {
+        "task": "content.tasks.assisted_remind_due",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
     "pauses-expire": {
         "task": "content.tasks.pauses_expire",
         "schedule": 60.0,

@@ -120,6 +120,15 @@ class Post(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     # The last reminder to post it by hand (assisted publisher); claimed with a conditional update.
     reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
+    # Publishing (content/dispatch.py). A claim sets `publishing` with a lease; the publish task
+    # moves it to sending (sending_started_at) with a conditional update on the token, so a
+    # redelivered task or a second dispatcher finds "0 rows" and stops.
+    lease_token = models.UUIDField(null=True, blank=True, editable=False)
+    lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sending_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    handed_over_at = models.DateTimeField(_("handed over to be posted by hand"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -127,10 +136,38 @@ class Post(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("post")
         verbose_name_plural = _("posts")
-        indexes = [models.Index(fields=["status", "scheduled_at"], name="post_status_time_idx")]
+        indexes = [
+            models.Index(fields=["status", "scheduled_at"], name="post_status_time_idx"),
+            # The sweeper's look for leases that expired.
+            models.Index(fields=["lease_expires_at"], name="post_publishing_lease_idx", condition=Q(status="publishing")),
+        ]
 
     def __str__(self):
         return f"#{self.pk} {self.body[:40]}"
+
+
+class PublishAttempt(models.Model):
+    """One try at sending a post to its platform, whatever came of it."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="publish_attempts")
+    number = models.PositiveIntegerField(_("attempt"))
+    revision = models.ForeignKey("Revision", on_delete=models.PROTECT, related_name="+")
+    publisher = models.CharField(_("publisher"), max_length=20)
+    idempotency_key = models.CharField(max_length=100)
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=24, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["post_id", "number"]
+        verbose_name = _("publish attempt")
+        verbose_name_plural = _("publish attempts")
+        constraints = [models.UniqueConstraint(fields=["post", "number"], name="publish_attempt_number_unique")]
+
+    def __str__(self):
+        return f"post {self.post_id} attempt {self.number}: {self.outcome or 'running'}"
 
 
 class PostMedia(models.Model):

@@ -38,3 +38,41 @@ def pauses_expire():
     from .services import pauses_expire as record
 
     return record()
+
+
+# --- publishing (content/dispatch.py holds the logic; these only load and call it) ---------------
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def publish_post(post_id, lease_token):
+    """Send one claimed post. Redelivered after a lost worker, it finds the lease token moved on or
+    the send already claimed, and does nothing."""
+    from .dispatch import publish
+
+    return publish(post_id, lease_token)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def dispatch_due():
+    """Claim the posts that are due and enqueue their publish tasks."""
+    from .dispatch import dispatch_due as dispatch
+
+    report = dispatch()
+    return {"claimed": len(report.claimed), "missed": len(report.missed)}
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_leases():
+    """Re-drive posts whose lease expired."""
+    from .dispatch import sweep
+
+    redriven, needs_review = sweep()
+    return {"redriven": len(redriven), "needs_review": len(needs_review)}
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def assisted_remind_due():
+    """Remind people who still have to post an assisted post by hand; fail the overdue ones."""
+    from .publishers.assisted import assisted_remind_due as remind
+
+    remind()

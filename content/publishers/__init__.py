@@ -81,8 +81,12 @@ def _registry():
 
 def get_publisher(account):
     """The publisher the account is configured with (`SocialAccount.publisher`)."""
-    publisher_class = _registry().get(account.publisher)
-    return publisher_class() if publisher_class is not None else UnknownPublisher(account.publisher)
+    return get_publisher_by_name(account.publisher)
+
+
+def get_publisher_by_name(name):
+    publisher_class = _registry().get(name)
+    return publisher_class() if publisher_class is not None else UnknownPublisher(name)
 
 
 def idempotency_key(post, revision):
