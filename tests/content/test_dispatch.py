@@ -1,0 +1,207 @@
+"""The dispatcher, the publish step and the sweeper, in process against a real local endpoint:
+what is claimed when, what reaches the platform, and what each answer does to the post."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from approvals.models import AuditEvent
+from content import dispatch, services
+from content.models import Post, PostStatus, PublishAttempt
+from tests.factories import SocialAccountFactory, UserFactory
+from tests.stub_platform import Answer, StubPlatform
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "s3cret-of-the-integration"
+TEXT = "新车今日上市，欢迎到店试驾。"
+
+
+@pytest.fixture
+def stub():
+    with StubPlatform() as stub:
+        stub.answer(201, {"external_id": "wb-1", "url": "https://weibo.example/wb-1"})
+        yield stub
+
+
+@pytest.fixture
+def account(brand, platforms, stub):
+    return SocialAccountFactory(brand=brand, platform=platforms["weibo"], tier="self_operated",
+                                handle="aurora_hook", publisher="webhook", webhook_url=stub.url, webhook_secret=SECRET)
+
+
+def approved(account, marketer, *, at, body=TEXT):
+    author = UserFactory(role="marketer", brand=account.brand)
+    post = services.post_create(actor=author, account=account, body=body, scheduled_at=at)
+    services.post_submit(actor=author, post=post)
+    return services.post_approve(actor=marketer, post=post)
+
+
+class Queue:
+    """Stands in for Celery: keeps what the dispatcher enqueued after commit."""
+
+    def __init__(self, capture):
+        self.claims = []
+        self.capture = capture
+
+    def dispatch(self, enqueue=None):
+        # The test runs in a transaction that never commits: run the after-commit callbacks here.
+        with self.capture(execute=True):
+            dispatch.dispatch_due(enqueue=enqueue or self)
+
+    def __call__(self, claims):
+        self.claims += claims
+
+    def run(self):
+        claims, self.claims = self.claims, []
+        return [dispatch.publish(post_id, token) for post_id, token in claims]
+
+
+@pytest.fixture
+def queue(django_capture_on_commit_callbacks):
+    return Queue(django_capture_on_commit_callbacks)
+
+
+def run_due(queue):
+    queue.dispatch()
+    return queue.run()
+
+
+def test_a_due_post_goes_out_once_with_exactly_the_approved_text(account, marketer, stub, queue):
+    post = approved(account, marketer, at=timezone.now() + timedelta(minutes=5))
+    assert run_due(queue) == []  # not due yet
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        assert run_due(queue) == ["published"]
+        assert run_due(queue) == []  # nothing left to claim
+    post.refresh_from_db()
+    assert post.status == PostStatus.PUBLISHED and post.external_id == "wb-1"
+    assert post.url == "https://weibo.example/wb-1" and post.attempts == 1
+    assert len(stub.requests) == 1 and stub.requests[0].json()["body"] == TEXT
+    assert stub.requests[0].headers["idempotency-key"] == f"post-{post.pk}-rev-{post.approved_revision.sha256[:16]}"
+    assert AuditEvent.objects.filter(action="content.post.publish", object_id=str(post.pk)).count() == 1
+
+
+def test_the_same_claim_run_twice_sends_once(account, marketer, stub, queue):
+    post = approved(account, marketer, at=timezone.now() + timedelta(seconds=1))
+    with time_machine.travel(timezone.now() + timedelta(seconds=2)):
+        queue.dispatch()
+        (post_id, token), = queue.claims
+        assert dispatch.publish(post_id, token) == "published"
+        assert dispatch.publish(post_id, token) == "not-mine"  # a redelivered task
+    assert len(stub.requests) == 1
+    assert PublishAttempt.objects.filter(post=post).count() == 1
+
+
+def test_a_paused_account_is_held_and_released_when_the_pause_lifts(account, marketer, stub, queue, brand):
+    post = approved(account, marketer, at=timezone.now() + timedelta(seconds=1))
+    pause = services.pause_create(actor=marketer, brand=brand, scope="platform", value="weibo", reason="crisis")
+    with time_machine.travel(timezone.now() + timedelta(seconds=2)):
+        assert run_due(queue) == []
+        post.refresh_from_db()
+        assert post.status == PostStatus.SCHEDULED
+        services.pause_lift(actor=marketer, pause=pause)
+        assert run_due(queue) == ["published"]
+    assert len(stub.requests) == 1
+
+
+def test_a_pause_created_after_the_claim_still_stops_the_send(account, marketer, stub, queue, brand):
+    post = approved(account, marketer, at=timezone.now() + timedelta(seconds=1))
+    with time_machine.travel(timezone.now() + timedelta(seconds=2)):
+        queue.dispatch()
+        services.pause_create(actor=marketer, brand=brand, scope="account", value=str(account.pk), reason="hold")
+        assert queue.run() == ["paused"]
+    post.refresh_from_db()
+    assert post.status == PostStatus.SCHEDULED and post.last_error.startswith("held by pause")
+    assert stub.requests == []
+
+
+def test_a_post_later_than_the_missed_window_fails_instead_of_going_out_late(account, marketer, stub, queue):
+    post = approved(account, marketer, at=timezone.now() + timedelta(seconds=1))
+    with time_machine.travel(timezone.now() + dispatch.MISSED_WINDOW + timedelta(minutes=1)):
+        assert run_due(queue) == []
+    post.refresh_from_db()
+    assert post.status == PostStatus.FAILED and post.last_error.startswith("missed")
+    assert stub.requests == []
+
+
+def test_429_is_retried_no_sooner_than_retry_after_with_the_same_key(account, marketer, stub, queue):
+    stub.answer(429, headers={"Retry-After": "600"}, then=[Answer(201, b'{"external_id": "x"}')])
+    post = approved(account, marketer, at=timezone.now() + timedelta(seconds=1))
+    start = timezone.now() + timedelta(seconds=2)
+    with time_machine.travel(start):
+        assert run_due(queue) == ["retry"]
+    post.refresh_from_db()
+    assert post.status == PostStatus.SCHEDULED and post.next_attempt_at >= start + timedelta(seconds=600)
+    with time_machine.travel(start + timedelta(seconds=300)):
+        assert run_due(queue) == []
+    with time_machine.travel(post.next_attempt_at + timedelta(seconds=1)):
+        assert run_due(queue) == ["published"]
+    keys = {r.headers["idempotency-key"] for r in stub.requests}
+    assert len(stub.requests) == 2 and len(keys) == 1
+
+
+def test_a_permanent_400_fails_the_post_with_the_reason(account, marketer, stub, queue):
+    stub.answer(400, {"error": "text too long for this channel"})
+    post = approved(account, marketer, at=timezone.now() + timedelta(seconds=1))
+    with time_machine.travel(timezone.now() + timedelta(seconds=2)):
+        assert run_due(queue) == ["failed"]
+    post.refresh_from_db()
+    assert post.status == PostStatus.FAILED and "text too long" in post.last_error
+
+
+def test_500s_are_retried_until_the_attempts_are_spent(account, marketer, stub, queue):
+    stub.answer(500, b"oops")
+    post = approved(account, marketer, at=timezone.now() + timedelta(seconds=1))
+    moment = timezone.now() + timedelta(seconds=2)
+    outcomes = []
+    for _ in range(dispatch.MAX_ATTEMPTS):
+        with time_machine.travel(moment):
+            outcomes += run_due(queue)
+        moment += timedelta(seconds=dispatch.BACKOFF_MAX * 2)
+    post.refresh_from_db()
+    assert outcomes == ["retry"] * (dispatch.MAX_ATTEMPTS - 1) + ["failed"]
+    assert post.status == PostStatus.FAILED and post.last_error.startswith("attempts spent")
+
+
+def test_an_expired_lease_that_never_sent_is_claimed_again(account, marketer, stub, queue):
+    post = approved(account, marketer, at=timezone.now() + timedelta(seconds=1))
+    start = timezone.now() + timedelta(seconds=2)
+    with time_machine.travel(start):
+        queue.dispatch(enqueue=lambda claims: None)  # the dispatcher died before enqueueing
+    with time_machine.travel(start + dispatch.LEASE + timedelta(seconds=1)):
+        assert dispatch.sweep() == ([post.pk], [])
+        assert run_due(queue) == ["published"]
+    assert len(stub.requests) == 1
+
+
+def test_a_worker_lost_during_the_send_is_retried_with_the_same_key(account, marketer, stub, queue):
+    post = approved(account, marketer, at=timezone.now() + timedelta(seconds=1))
+    start = timezone.now() + timedelta(seconds=2)
+    with time_machine.travel(start):
+        queue.dispatch()
+        (post_id, token), = queue.claims
+        queue.claims = []
+        # The worker moved it to sending, then died before recording the answer.
+        Post.objects.filter(pk=post_id).update(sending_started_at=timezone.now())
+    with time_machine.travel(start + dispatch.LEASE * 2 + timedelta(seconds=1)):
+        assert dispatch.sweep() == ([post.pk], [])
+        assert run_due(queue) == ["published"]
+    post.refresh_from_db()
+    assert post.status == PostStatus.PUBLISHED
+
+
+def test_an_account_whose_owner_withdrew_consent_gets_nothing(brand, platforms, stub, queue, marketer, employee):
+    from matrix import services as matrix_services
+
+    account = SocialAccountFactory(brand=brand, platform=platforms["weibo"], tier="employee", owner=employee,
+                                   ownership="personal", status="active", publisher="webhook", webhook_url=stub.url,
+                                   webhook_secret=SECRET)
+    post = approved(account, marketer, at=timezone.now() + timedelta(seconds=1))
+    matrix_services.account_withdraw_consent(actor=employee, account=account)
+    with time_machine.travel(timezone.now() + timedelta(seconds=2)):
+        assert run_due(queue) == ["account"]
+    post.refresh_from_db()
+    assert post.status == PostStatus.FAILED and "paused" in post.last_error
+    assert stub.requests == []
