@@ -184,6 +184,15 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         post = services.post_confirm_published(actor=request.user, post=self.get_object(), url=data["url"])
         return self._answer(post)
 
+    @extend_schema(request=None, responses={200: PostSerializer, 400: REFUSED, 403: REFUSED},
+                   summary="Send a failed post again",
+                   description="A `failed` or `needs_review` post goes back to `scheduled`, due now, with its approved "
+                               "revision unchanged. Marketers of the brand and admins only.")
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        post = services.post_retry(actor=request.user, post=self.get_object())
+        return self._answer(post)
+
     def _decision(self, serializer_class):
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)

@@ -170,8 +170,10 @@ def publish(post_id, token):
     if not moved:
         return "not-mine"
     publisher = publishers.get_publisher(account)
+    # Numbered over the post's whole life (a retry by hand starts a new series of `attempts`).
+    number = PublishAttempt.objects.filter(post=post).count() + 1
     attempt = PublishAttempt.objects.create(
-        post=post, number=post.attempts + 1, revision=revision, publisher=publisher.name or account.publisher,
+        post=post, number=number, revision=revision, publisher=publisher.name or account.publisher,
         idempotency_key=publishers.idempotency_key(post, revision), started_at=now,
     )
     result = publisher.send(post=post, revision=revision, account=account, idempotency_key=attempt.idempotency_key,

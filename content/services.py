@@ -863,3 +863,40 @@ def post_confirm_published(*, actor, post, url):
     notify([p for p in _post_people(post) if p.pk != actor.pk], kind=Notification.Kind.PUBLISHED, post=post,
            message=_("%(account)s: the post is live at %(url)s") % {"account": post.account, "url": url})
     return post
+
+
+# --- publishing ----------------------------------------------------------------------------
+
+RETRYABLE = {PostStatus.FAILED, PostStatus.NEEDS_REVIEW}
+
+
+@transaction.atomic
+def post_retry(*, actor, post):
+    """Send a failed (or needs-review) post again, as approved: it goes back to `scheduled`, due now.
+    For a post that needed review, the marketer has checked that it is not live."""
+    post = _lock(post)
+    if not post_user_can(actor, "retry", post):
+        raise PermissionDeniedError(_("Only a marketer of the brand or an admin can retry a post."))
+    if post.status not in RETRYABLE:
+        raise DomainError(
+            _("A post that is %(status)s cannot be retried.") % {"status": post.get_status_display()},
+            code="invalid_status",
+        )
+    if post.approved_revision_id is None or post.approved_revision_id != post.revision_id:
+        raise DomainError(_("This post has no approved revision to send; submit it for review."), code="invalid_status")
+    _check_account_open(post.account)
+    now = timezone.now()
+    before = {"status": post.status, "last_error": post.last_error, "attempts": post.attempts}
+    post.status = PostStatus.SCHEDULED
+    post.scheduled_at = now
+    post.next_attempt_at = None
+    post.attempts = 0
+    post.reminded_at = None
+    post.handed_over_at = None
+    post.lease_token = None
+    post.lease_expires_at = None
+    post.sending_started_at = None
+    post.save()
+    audit_record(actor=actor, action="content.post.retry", obj=post, before=before,
+                 after={"status": post.status, "scheduled_at": now})
+    return post

@@ -15,6 +15,7 @@ urlpatterns = [
     path("posts/<int:pk>/submit/", views.post_submit, name="post_submit"),
     path("posts/<int:pk>/cancel/", views.post_cancel, name="post_cancel"),
     path("posts/<int:pk>/decide/", views.post_decide, name="post_decide"),
+    path("posts/<int:pk>/retry/", views.post_retry, name="post_retry"),
     path("posts/<int:pk>/confirm/", publish_views.post_confirm, name="post_confirm"),
     path("campaigns/", views.campaign_list, name="campaign_list"),
     path("campaigns/new/", views.campaign_create, name="campaign_create"),

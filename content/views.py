@@ -430,6 +430,8 @@ def _render_detail(request, post, *, decision_form=None, status=200):
         "can_edit": can_change and post.status in services.EDITABLE,
         "can_submit": can_change and post.status in services.SUBMITTABLE,
         "can_cancel": can_cancel and post.status in services.CANCELLABLE,
+        "can_retry": post.status in services.RETRYABLE and post_user_can(user, "retry", post),
+        "attempts": list(post.publish_attempts.order_by("-number")[:20]),
     }, status=status)
 
 
@@ -465,6 +467,21 @@ def post_cancel(request, pk):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("The post is cancelled."))
+    return redirect("content:post_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def post_retry(request, pk):
+    post = _detail_post(request.user, pk)
+    try:
+        services.post_retry(actor=request.user, post=post)
+    except PermissionDeniedError as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The post will be sent again now."))
     return redirect("content:post_detail", pk=pk)
 
 

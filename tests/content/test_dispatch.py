@@ -205,3 +205,23 @@ def test_an_account_whose_owner_withdrew_consent_gets_nothing(brand, platforms, 
     post.refresh_from_db()
     assert post.status == PostStatus.FAILED and "paused" in post.last_error
     assert stub.requests == []
+
+
+def test_a_marketer_retries_a_failed_post_and_it_goes_out(account, marketer, stub, queue, employee, client):
+    stub.answer(400, {"error": "channel closed"}, then=[Answer(201, b'{"external_id": "again"}')])
+    post = approved(account, marketer, at=timezone.now() + timedelta(seconds=1))
+    with time_machine.travel(timezone.now() + timedelta(seconds=2)):
+        assert run_due(queue) == ["failed"]
+    client.force_login(employee)
+    assert client.post(f"/posts/{post.pk}/retry/").status_code in (403, 404)
+    client.force_login(marketer)
+    page = client.get(f"/posts/{post.pk}/").content.decode()
+    assert "channel closed" in page and 'data-testid="retry"' in page
+    client.post(f"/posts/{post.pk}/retry/")
+    post.refresh_from_db()
+    assert post.status == PostStatus.SCHEDULED
+    assert AuditEvent.objects.filter(action="content.post.retry", actor=marketer).exists()
+    with time_machine.travel(timezone.now() + timedelta(seconds=1)):
+        assert run_due(queue) == ["published"]
+    post.refresh_from_db()
+    assert post.external_id == "again" and len(stub.requests) == 2
