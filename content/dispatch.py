@@ -34,7 +34,7 @@ from django.utils import timezone
 from approvals.audit import audit_record
 from matrix.models import AccountStatus
 
-from . import publishers
+from . import publishers, ratelimits
 from .models import Notification, Post, PostStatus, PublishAttempt
 from .pauses import accounts_paused_q, pause_covering
 
@@ -59,16 +59,18 @@ def _enqueue(claims):
 class DispatchReport:
     claimed: list = field(default_factory=list)
     missed: list = field(default_factory=list)
+    deferred: list = field(default_factory=list)  # held by a rate limit
 
 
 def dispatch_due(*, now=None, batch_size=BATCH_SIZE, max_batches=40, enqueue=_enqueue):
     """Claim every due post (in batches of `batch_size`) and enqueue its publish task after commit."""
     report = DispatchReport()
     for _batch in range(max_batches):
-        claimed, missed = _claim_batch(now=now or timezone.now(), batch_size=batch_size, enqueue=enqueue)
+        claimed, missed, deferred = _claim_batch(now=now or timezone.now(), batch_size=batch_size, enqueue=enqueue)
         report.claimed += claimed
         report.missed += missed
-        if len(claimed) + len(missed) < batch_size:
+        report.deferred += deferred
+        if len(claimed) + len(missed) + len(deferred) < batch_size:
             break
     return report
 
@@ -82,14 +84,22 @@ def _claim_batch(*, now, batch_size, enqueue):
         # A post held by a pause stays scheduled: lifting the pause releases it.
         .exclude(accounts_paused_q(now, account_path="account"))
         .order_by("scheduled_at", "id")
-        .values_list("id", "scheduled_at", "next_attempt_at")[:batch_size]
+        .values_list("id", "scheduled_at", "next_attempt_at", "account_id", "account__platform_id",
+                     "account__posts_per_hour", "account__platform__account_posts_per_hour",
+                     "account__platform__posts_per_hour")[:batch_size]
     )
-    claimed, missed = [], []
-    for post_id, scheduled_at, next_attempt_at in due:
+    claimed, missed, candidates = [], [], []
+    for post_id, scheduled_at, next_attempt_at, account_id, platform_id, own, per_account, per_platform in due:
         if next_attempt_at is None and now - scheduled_at > MISSED_WINDOW:
             missed.append(post_id)
         else:
-            claimed.append(post_id)
+            candidates.append((post_id, account_id, platform_id, own or per_account, per_platform))
+    # Rate limits: a post whose account or platform sent its hourly share waits, still scheduled.
+    waiting = ratelimits.deferrals(candidates, now=now)
+    for post_id, wait_until in waiting.items():
+        Post.objects.filter(pk=post_id).update(next_attempt_at=wait_until, updated_at=now,
+                                               last_error="rate limit: waiting for a free slot")
+    claimed = [row[0] for row in candidates if row[0] not in waiting]
     if missed:
         Post.objects.filter(pk__in=missed).update(
             status=PostStatus.FAILED, last_error="missed: more than the missed window late", updated_at=now
@@ -111,7 +121,7 @@ def _claim_batch(*, now, batch_size, enqueue):
         )
         claims = list(tokens.items())
         transaction.on_commit(lambda: enqueue(claims))
-    return claimed, missed
+    return claimed, missed, list(waiting)
 
 
 def _backoff(attempts, retry_after):

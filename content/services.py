@@ -21,6 +21,7 @@ from config.errors import DomainError, PermissionDeniedError
 from matrix.models import AccountStatus
 
 from . import media as media_lib
+from . import ratelimits
 from .models import Campaign, Media, Notification, Post, PostMedia, PostStatus, Revision, content_sha256
 from .policies import account_writable, campaign_user_can, post_user_can
 from .text import weighted_length
@@ -219,6 +220,8 @@ def post_update(*, actor, post, body=None, media=None, scheduled_at=..., campaig
     content_changed = new_body != post.body or [m.pk for m in new_media] != [m.pk for m in old_media]
     if scheduled_at is not ... and scheduled_at != post.scheduled_at:
         _check_time(scheduled_at, now=now)
+        if post.status in (PostStatus.IN_REVIEW, PostStatus.SCHEDULED):
+            ratelimits.check_schedule(post, scheduled_at)
         post.scheduled_at = scheduled_at
         if post.status == PostStatus.SCHEDULED and scheduled_at is None:
             # As at an approval without a time: as soon as possible. A scheduled post without a time
@@ -297,6 +300,7 @@ def _submit_locked(*, actor, post, now):
     if post.scheduled_at is not None and post.scheduled_at < now:
         raise DomainError(_("The scheduled time has passed; choose a new one."), field="scheduled_at")
     _check_campaign_window(post)
+    ratelimits.check_schedule(post, post.scheduled_at)
     revision = _new_revision(actor, post, now)
     before_status = post.status
     post.revision = revision

@@ -74,6 +74,15 @@ class Platform(models.Model):
     text_limit = models.PositiveIntegerField(_("text limit (characters)"))
     media_rules = models.JSONField(_("media rules"), default=dict, blank=True)
     has_open_api = models.BooleanField(_("open publishing API"), default=False)
+    # Rate limits (content/ratelimits.py), checked when a post is scheduled and again at dispatch.
+    account_posts_per_hour = models.PositiveIntegerField(
+        _("posts an hour per account"), null=True, blank=True,
+        help_text=_("At most this many posts an hour on one account of this platform; empty for no limit."),
+    )
+    posts_per_hour = models.PositiveIntegerField(
+        _("posts an hour on the platform"), null=True, blank=True,
+        help_text=_("At most this many posts an hour across all accounts on this platform (an API quota)."),
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -174,6 +183,10 @@ class SocialAccount(models.Model):
     webhook_url = models.URLField(_("webhook URL"), max_length=500, blank=True)
     # Never rendered or returned by the API: write-only everywhere.
     webhook_secret = models.CharField(_("webhook secret"), max_length=200, blank=True)
+    posts_per_hour = models.PositiveIntegerField(
+        _("posts an hour"), null=True, blank=True,
+        help_text=_("At most this many posts an hour on this account; empty to use the platform's limit."),
+    )
     consented_at = models.DateTimeField(_("consented at"), null=True, blank=True)
     consent_withdrawn_at = models.DateTimeField(_("consent withdrawn at"), null=True, blank=True)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)

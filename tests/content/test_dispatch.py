@@ -225,3 +225,31 @@ def test_a_marketer_retries_a_failed_post_and_it_goes_out(account, marketer, stu
         assert run_due(queue) == ["published"]
     post.refresh_from_db()
     assert post.external_id == "again" and len(stub.requests) == 2
+
+
+def test_an_account_limit_refuses_a_crowded_time_and_holds_a_burst_at_dispatch(account, marketer, stub, queue):
+    base = timezone.now() + timedelta(hours=2)
+    first = approved(account, marketer, at=base)
+    second = approved(account, marketer, at=base + timedelta(minutes=10))
+    account.posts_per_hour = 2
+    account.save(update_fields=["posts_per_hour"])
+    author = UserFactory(role="marketer", brand=account.brand)
+    third = services.post_create(actor=author, account=account, body="第三条", scheduled_at=base + timedelta(minutes=30))
+    with pytest.raises(services.DomainError) as refused:
+        services.post_submit(actor=author, post=third)
+    assert refused.value.field == "scheduled_at" and "2" in refused.value.message
+    # Ninety minutes later the hour is free again.
+    services.post_update(actor=author, post=third, scheduled_at=base + timedelta(minutes=90))
+    assert services.post_submit(actor=author, post=third).status == PostStatus.IN_REVIEW
+    # At dispatch, a limit lowered after scheduling holds the second post of the hour back.
+    account.posts_per_hour = 1
+    account.save(update_fields=["posts_per_hour"])
+    with time_machine.travel(base + timedelta(minutes=11)):
+        assert run_due(queue) == ["published"]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == PostStatus.PUBLISHED
+    assert second.status == PostStatus.SCHEDULED and second.next_attempt_at > base + timedelta(minutes=59)
+    assert second.last_error.startswith("rate limit")
+    with time_machine.travel(second.next_attempt_at + timedelta(seconds=1)):
+        assert run_due(queue) == ["published"]
