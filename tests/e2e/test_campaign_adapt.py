@@ -119,11 +119,14 @@ def test_a_dealer_operator_fills_in_a_field_and_the_unchanged_wording_is_schedul
         ("Marketing approval", "skipped", None, "unchanged campaign template without hits"),
     ]
     events = list(AuditEvent.objects.filter(object_type="content.post", object_id=str(post.pk)).order_by("id"))
-    # The draft itself was recorded by the push (content.campaign.push lists the posts it created).
-    assert [e.action for e in events] == ["content.post.update", "content.post.submit", "content.post.approve"]
+    # The draft was created by the push, for the operator (content.campaign.push lists it too).
+    assert [e.action for e in events] == [
+        "content.post.create", "content.post.update", "content.post.submit", "content.post.approve",
+    ]
     push = AuditEvent.objects.get(action="content.campaign.push", object_id=str(post.campaign_id))
     assert post.pk in push.after["created"]
-    update, submit, approve = events
+    created, update, submit, approve = events
+    assert created.actor_id == push.actor_id and created.after["author_id"] == operator.pk
     assert update.actor_id == operator.pk
     assert submit.actor_id == operator.pk and submit.after["template_unchanged"] is True
     assert approve.actor_id is None and approve.after["automatic"] is True
