@@ -36,6 +36,12 @@ app.conf.beat_schedule = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    # Email the notifications whose email failed or whose task was lost.
+    "notifications-email-due": {
+        "task": "content.tasks.notifications_email_due",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "pauses-expire": {
         "task": "content.tasks.pauses_expire",
         "schedule": 60.0,

@@ -9,10 +9,12 @@ from django.utils import timezone, translation
 from .models import Notification
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(acks_late=True, ignore_result=True)
 def notifications_email(notification_ids):
     """Email each notification not yet emailed, in its recipient's language. Claiming each row with a
-    conditional update means a redelivered task never sends the same email twice."""
+    conditional update means a redelivered task never sends the same email twice. A send that fails
+    rolls its claim back and is tried again by `notifications_email_due` (no Celery countdowns: the
+    broker would redeliver long ones after its visibility timeout)."""
     for notification in Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True).select_related(
         "user", "post"
     ):
@@ -76,3 +78,29 @@ def assisted_remind_due():
     from .publishers.assisted import assisted_remind_due as remind
 
     remind()
+
+
+# Notifications are emailed after commit; one whose email failed (or whose task was lost) is sent by
+# this periodic task. Only recent ones: a mail server down for a day does not flood people later.
+EMAIL_RETRY_AFTER_SECONDS = 60
+EMAIL_GIVE_UP_AFTER_HOURS = 24
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def notifications_email_due():
+    from datetime import timedelta
+
+    now = timezone.now()
+    ids = list(
+        Notification.objects.filter(
+            emailed_at__isnull=True,
+            created_at__lt=now - timedelta(seconds=EMAIL_RETRY_AFTER_SECONDS),
+            created_at__gt=now - timedelta(hours=EMAIL_GIVE_UP_AFTER_HOURS),
+        ).exclude(user__email="").values_list("pk", flat=True)[:500]
+    )
+    for start in range(0, len(ids), 50):
+        try:
+            notifications_email(ids[start:start + 50])
+        except OSError:
+            break  # the mail server is down: the next run tries again
+    return len(ids)
