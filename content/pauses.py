@@ -88,8 +88,10 @@ def pauses_covering_q(accounts):
     """A condition on Pause: it covers at least one account of the queryset `accounts`."""
     accounts = accounts.order_by()
     same_brand = accounts.filter(brand_id=OuterRef("brand_id"))
+    # Correlated EXISTS only: evaluated for the few active pauses, never a scan of every account the
+    # user sees (an `IN (SELECT brand_id …)` was computed in full, 40 ms for a 10,000-account brand).
     return (
-        Q(scope=PauseScope.BRAND, brand_id__in=accounts.values("brand_id"))
+        Q(Exists(same_brand), scope=PauseScope.BRAND)
         | Q(Exists(same_brand.filter(tier=OuterRef("value"))), scope=PauseScope.TIER)
         | Q(Exists(same_brand.filter(platform__slug=OuterRef("value"))), scope=PauseScope.PLATFORM)
         | Q(Exists(same_brand.filter(dealer__region=OuterRef("value"))), scope=PauseScope.REGION)
