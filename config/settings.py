@@ -203,6 +203,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 900
 CELERY_TASK_SOFT_TIME_LIMIT = 840
 CELERY_TASK_IGNORE_RESULT = True
+# The queue of tasks sent without one (a test's or a benchmark's worker listens on its own).
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
@@ -211,6 +213,10 @@ CELERY_TIMEZONE = "UTC"
 IMPORT_ASYNC_THRESHOLD = env_int("IMPORT_ASYNC_THRESHOLD", 500)
 # Seconds a webhook publisher waits to connect, and then again for the answer.
 PUBLISH_HTTP_TIMEOUT = env_int("PUBLISH_HTTP_TIMEOUT", 10)
+# Publishing (content/dispatch.py): how long a claim or a send holds a post before the sweeper may
+# re-drive it (keep it well above PUBLISH_HTTP_TIMEOUT), and the first retry's backoff.
+PUBLISH_LEASE_SECONDS = env_int("PUBLISH_LEASE_SECONDS", 120)
+PUBLISH_BACKOFF_BASE_SECONDS = env_int("PUBLISH_BACKOFF_BASE_SECONDS", 30)
 # Posts published by hand (the assisted publisher): a reminder every this many seconds from the post's
 # time until someone confirms its live URL; failed as overdue once this many seconds have passed.
 ASSISTED_REMIND_AFTER = env_int("ASSISTED_REMIND_AFTER", 2 * 60 * 60)

@@ -6,7 +6,11 @@ raw body bytes) and answers as the test scripted it.
         ... send to stub.url ...
         assert stub.requests[0].body == ...
 
-Answers are used in order; the last one repeats. A real server on 127.0.0.1 and a random port, in a
+Answers are used in order; the last one repeats; or `script(request, n)` returns the Answer of the
+n-th request (from 0). With `idempotent=True` the stub behaves as a platform honouring the
+`Idempotency-Key`: a request whose key was already answered 2xx gets that answer again and is marked
+`repeat` (it published nothing new); `published` maps each published key to its request. A delay
+ends early when the stub closes. A real server on 127.0.0.1 and a random port, in a
 thread: the publisher's sockets, timeouts and header parsing are exercised for real.
 """
 
@@ -24,6 +28,12 @@ class RecordedRequest:
     path: str
     headers: dict  # lower-cased names
     body: bytes
+    arrived_at: float = field(default_factory=time.time)  # wall clock, when the body was read
+    repeat: bool = False  # an Idempotency-Key already published (idempotent mode): not a new post
+
+    @property
+    def key(self):
+        return self.headers.get("idempotency-key")
 
     def json(self):
         return json.loads(self.body)
@@ -38,10 +48,15 @@ class Answer:
 
 
 class StubPlatform:
-    def __init__(self):
+    def __init__(self, *, idempotent=False, script=None):
         self.requests = []
+        self.published = {}  # Idempotency-Key -> the request that published it (idempotent mode)
+        self.idempotent = idempotent
+        self.script = script
         self._answers = [Answer()]
+        self._answered = {}  # Idempotency-Key -> the 2xx Answer it got
         self._lock = threading.Lock()
+        self._closing = threading.Event()
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -55,7 +70,7 @@ class StubPlatform:
                     body=body,
                 ))
                 if answer.delay:
-                    time.sleep(answer.delay)
+                    stub._closing.wait(answer.delay)
                 try:
                     self.send_response(answer.status)
                     for name, value in answer.headers.items():
@@ -86,14 +101,31 @@ class StubPlatform:
 
     def _record(self, request):
         with self._lock:
+            number = len(self.requests)
             self.requests.append(request)
-            return self._answers.pop(0) if len(self._answers) > 1 else self._answers[0]
+            key = request.key
+            if self.idempotent and key in self._answered:
+                request.repeat = True
+                return self._answered[key]
+            if self.script is not None:
+                answer = self.script(request, number)
+            else:
+                answer = self._answers.pop(0) if len(self._answers) > 1 else self._answers[0]
+            if self.idempotent and key and 200 <= answer.status < 300:
+                self._answered[key] = Answer(answer.status, answer.body, answer.headers)  # repeats: no delay
+                self.published[key] = request
+            return answer
+
+    def snapshot(self):
+        with self._lock:
+            return list(self.requests)
 
     def __enter__(self):
         self._thread.start()
         return self
 
     def __exit__(self, *exc):
+        self._closing.set()
         self.server.shutdown()
         self.server.server_close()
 
