@@ -1,6 +1,6 @@
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -48,3 +48,16 @@ app.conf.beat_schedule = {
         "options": {"expires": 55},
     },
 }
+
+
+# With CELERY_DB_REUSE_MAX the worker keeps its database connections between tasks: drop, around
+# each task, only those past CONN_MAX_AGE or broken, as Django does around each request. Not around
+# an eager task: it runs inside its caller's transaction.
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _close_old_connections(sender=None, task=None, **kwargs):
+    if getattr(getattr(task or sender, "request", None), "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -203,6 +203,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 900
 CELERY_TASK_SOFT_TIME_LIMIT = 840
 CELERY_TASK_IGNORE_RESULT = True
+# Celery's Django fixup closes every database connection around each task unless this is set: a
+# new PostgreSQL backend per task. Keep them (Django's CONN_MAX_AGE and health checks still apply,
+# config/celery.py) and recycle them every this many tasks.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 # The queue of tasks sent without one (a test's or a benchmark's worker listens on its own).
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)

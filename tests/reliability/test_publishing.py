@@ -493,3 +493,89 @@ def test_nothing_goes_out_before_its_time(worker, stub, account, marketer):
     wait_for(settled(posts), tick=beat(worker.queue), interval=0.1, message="published", worker=worker)
     assert_invariants(stub, posts)
     assert min(r.arrived_at for r in stub.snapshot()) >= soon.timestamp()
+
+
+# --- (i) Redis restarted in the middle of a burst --------------------------------------------------------
+
+def _free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Redis:
+    """A redis-server of this test's own (other test runs share the machine's), without persistence:
+    a restart loses every queued message."""
+
+    def __init__(self):
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+        self.start()
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(self.ping, timeout=15, message="redis-server up")
+
+    def ping(self):
+        import redis
+
+        try:
+            return redis.Redis(port=self.port, socket_timeout=1).ping()
+        except redis.exceptions.ConnectionError:
+            return False
+
+    def kill(self):
+        self.process.kill()
+        self.process.wait(10)
+
+
+@pytest.fixture
+def own_redis():
+    redis_server = Redis()
+    try:
+        yield redis_server
+    finally:
+        redis_server.kill()
+
+
+def test_redis_restarted_mid_burst_loses_queued_tasks_and_the_sweeper_recovers_every_post(
+        own_redis, stub, account, marketer, tmp_path, monkeypatch):
+    from config.celery import app
+
+    monkeypatch.setattr(settings, "CELERY_BROKER_URL", own_redis.url)
+    stub.script = lambda request, n: Answer(201, b"{}", {"Content-Type": "application/json"}, delay=0.1)
+    queue = f"reliability-redis-{uuid.uuid4().hex[:8]}"
+    worker = Worker(queue, tmp_path / "worker.log", concurrency=2)
+    failures = []
+
+    def tick():
+        try:
+            with app.connection_for_write(own_redis.url) as conn:
+                def enqueue(claims):
+                    for post_id, token in claims:
+                        publish_post.apply_async((post_id, str(token)), queue=queue, connection=conn,
+                                                 retry=False)
+                dispatch.sweep()
+                dispatch.dispatch_due(enqueue=enqueue)
+        except Exception as exc:  # Redis is down: the claims stay, the sweeper re-drives them
+            failures.append(exc)
+
+    try:
+        posts = approved_posts(account, marketer, 60)
+        tick()
+        wait_for(lambda: len(stub.snapshot()) >= 10, message="the burst under way", worker=worker)
+        own_redis.kill()
+        tick()  # a dispatcher run while Redis is down
+        own_redis.start()
+        wait_for(settled(posts), tick=tick, interval=0.3, timeout=60, message="all published", worker=worker)
+    finally:
+        worker.stop()
+
+    fresh = assert_invariants(stub, posts)
+    assert {p.status for p in fresh.values()} == {PostStatus.PUBLISHED}
+    assert len(stub.published) == 60
