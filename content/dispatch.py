@@ -51,8 +51,10 @@ BATCH_SIZE = getattr(settings, "PUBLISH_CLAIM_BATCH", 500)
 def _enqueue(claims):
     from .tasks import publish_post
 
-    for post_id, token in claims:
-        publish_post.delay(post_id, str(token))
+    # One producer (one broker connection) for the whole list, not one acquired per task.
+    with publish_post.app.producer_or_acquire() as producer:
+        for post_id, token in claims:
+            publish_post.apply_async((post_id, str(token)), producer=producer)
 
 
 @dataclass
@@ -65,18 +67,28 @@ class DispatchReport:
 def dispatch_due(*, now=None, batch_size=BATCH_SIZE, max_batches=40, enqueue=_enqueue):
     """Claim every due post (in batches of `batch_size`) and enqueue its publish task after commit."""
     report = DispatchReport()
-    for _batch in range(max_batches):
-        claimed, missed, deferred = _claim_batch(now=now or timezone.now(), batch_size=batch_size, enqueue=enqueue)
-        report.claimed += claimed
-        report.missed += missed
-        report.deferred += deferred
-        if len(claimed) + len(missed) + len(deferred) < batch_size:
-            break
+    claims = []
+    try:
+        for _batch in range(max_batches):
+            claimed, missed, deferred, batch_claims = _claim_batch(now=now or timezone.now(), batch_size=batch_size)
+            report.claimed += claimed
+            report.missed += missed
+            report.deferred += deferred
+            claims += batch_claims
+            if len(claimed) + len(missed) + len(deferred) < batch_size:
+                break
+    finally:
+        # Every batch is claimed (each committed on its own) before anything is enqueued: enqueueing
+        # costs far more than claiming, and a burst's last batch must not wait for the first ones'
+        # tasks to reach the broker. After the commit of a caller's transaction, if there is one.
+        # Claims never enqueued (a crash here) are re-driven by the sweeper when their lease ends.
+        if claims:
+            transaction.on_commit(lambda: enqueue(claims))
     return report
 
 
 @transaction.atomic
-def _claim_batch(*, now, batch_size, enqueue):
+def _claim_batch(*, now, batch_size):
     due = (
         Post.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(status=PostStatus.SCHEDULED, scheduled_at__lte=now, approved_revision__isnull=False)
@@ -120,8 +132,7 @@ def _claim_batch(*, now, batch_size, enqueue):
             lease_expires_at=now + LEASE, sending_started_at=None, updated_at=now,
         )
         claims = list(tokens.items())
-        transaction.on_commit(lambda: enqueue(claims))
-    return claimed, missed, list(waiting)
+    return claimed, missed, list(waiting), claims
 
 
 def _backoff(attempts, retry_after):
@@ -240,7 +251,7 @@ def sweep(*, now=None):
         Post.objects.filter(status=PostStatus.PUBLISHING, lease_expires_at__lt=now, handed_over_at__isnull=True)
         .select_related("account").values_list("pk", "lease_token", "sending_started_at", "account__publisher")[:1000]
     )
-    redriven, needs_review = [], []
+    redriven, needs_review, lost = [], [], []
     for post_id, token, sending_started_at, publisher_name in expired:
         if sending_started_at is None:
             # Claimed but never sent: claim it again.
@@ -253,9 +264,15 @@ def sweep(*, now=None):
             if _release(post_id, token, reason="worker lost during the send; retried with the same key",
                         next_attempt_at=now):
                 redriven.append(post_id)
+                lost.append(post_id)
         elif _finish(post_id, token, status=PostStatus.NEEDS_REVIEW,
                      last_error="worker lost during the send: it may or may not be live"):
             needs_review.append(post_id)
+            lost.append(post_id)
             audit_record(actor=None, action="content.post.needs_review", object_type="content.post",
                          object_id=post_id, after={"reason": "worker lost during the send"})
+    if lost:
+        # The attempt the lost worker was making would otherwise show as running forever.
+        PublishAttempt.objects.filter(post_id__in=lost, finished_at__isnull=True).update(
+            finished_at=now, outcome=publishers.Outcome.AMBIGUOUS, reason="worker lost during the send")
     return redriven, needs_review

@@ -264,6 +264,9 @@ def test_a_worker_killed_while_waiting_for_the_answer_is_resent_with_the_same_ke
     assert post.status == PostStatus.PUBLISHED and post.external_id == "x1"
     assert len(sent) == 2 and sent[0].key == sent[1].key and [r.repeat for r in sent] == [False, True]
     assert post.attempts == 2
+    # The attempt the killed worker was making does not show as running forever.
+    attempts = list(post.publish_attempts.order_by("number").values_list("outcome", "reason"))
+    assert attempts == [("ambiguous", "worker lost during the send"), ("published", "")]
 
 
 def _waiting_on_a_lock():
@@ -579,3 +582,16 @@ def test_redis_restarted_mid_burst_loses_queued_tasks_and_the_sweeper_recovers_e
     fresh = assert_invariants(stub, posts)
     assert {p.status for p in fresh.values()} == {PostStatus.PUBLISHED}
     assert len(stub.published) == 60
+
+
+def test_a_burst_is_claimed_in_every_batch_before_anything_is_enqueued(account, marketer):
+    """Enqueueing costs far more than claiming: the last batch of a burst does not wait for it."""
+    approved_posts(account, marketer, 7)
+    calls = []
+
+    def enqueue(claims):
+        calls.append((len(claims), Post.objects.filter(status=PostStatus.PUBLISHING).count()))
+
+    report = dispatch.dispatch_due(batch_size=2, enqueue=enqueue)
+    assert len(report.claimed) == 7
+    assert calls == [(7, 7)]
