@@ -62,7 +62,7 @@ class Worker:
     def __init__(self, queue, log_path, *, pool="prefork", concurrency=1):
         self.queue = queue
         self.log_path = log_path
-        env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings", DEBUG="1",
+        self.env = env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings", DEBUG="1",
                    DATABASE_URL=_database_url(), CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
                    CELERY_TASK_DEFAULT_QUEUE=queue,
                    EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", **WORKER_ENV)
@@ -595,3 +595,40 @@ def test_a_burst_is_claimed_in_every_batch_before_anything_is_enqueued(account, 
     report = dispatch.dispatch_due(batch_size=2, enqueue=enqueue)
     assert len(report.claimed) == 7
     assert calls == [(7, 7)]
+
+
+# --- (c') two beats at once, the whole pipeline in real processes --------------------------------------------
+
+def test_two_beats_at_once_drive_real_dispatch_tasks_and_each_post_goes_out_once(stub, account, marketer, tmp_path):
+    """Two `celery beat` processes (a deployment mistake) send every periodic task twice; the
+    worker runs `dispatch_due` and `sweep_leases` as tasks and the publish tasks they enqueue."""
+    at = timezone.now() + timedelta(seconds=3)
+    posts = approved_posts(account, marketer, 100, at=at)
+    queue = f"reliability-beats-{uuid.uuid4().hex[:8]}"
+    worker = Worker(queue, tmp_path / "worker.log", concurrency=2)
+    env = dict(worker.env, RUN_DIR=str(tmp_path))
+    beats = []
+    try:
+        for index in range(2):
+            log = open(tmp_path / f"beat-{index}.log", "wb")
+            beats.append((log, subprocess.Popen(
+                [str(Path(sys.executable).parent / "celery"), "-A", "config", "beat", "--loglevel", "WARNING",
+                 "-s", str(tmp_path / f"beat-{index}-schedule")],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)))
+        wait_for(settled(posts), interval=0.3, timeout=60, message="all published", worker=worker)
+    finally:
+        for log, beat_process in beats:
+            beat_process.terminate()
+            try:
+                beat_process.wait(20)
+            except subprocess.TimeoutExpired:
+                beat_process.kill()
+                beat_process.wait()
+            log.close()
+        worker.stop()
+
+    fresh = assert_invariants(stub, posts)
+    assert {p.status for p in fresh.values()} == {PostStatus.PUBLISHED}
+    assert len(stub.published) == 100
+    for post in fresh.values():
+        assert len(requests_of(stub, post)) == post.attempts
