@@ -116,8 +116,25 @@ def with_labels(queryset):
 
 def pauses_relevant_to(user, now=None):
     """The pauses active at `now` that cover an account `user` can see (for the banner), labelled.
-    One query, made once per request by the banner's context processor."""
-    return list(with_labels(pauses_visible_to(user, active_pauses(now=now))))
+
+    Made once per request by the banner's context processor, on every page, so the common case is
+    one small query: the active pauses (a handful, through their partial index). Only when some of
+    them are not obviously the user's (another brand's, or any for a role that sees only its own
+    accounts) does a second query ask which of those cover an account the user sees."""
+    from .policies import PAUSE_ROLES
+
+    if not user.is_authenticated or not user.is_active:
+        return []
+    active = list(with_labels(active_pauses(now=now)))
+    if not active or user.is_admin:
+        return active
+    own_brand = user.role in PAUSE_ROLES and user.brand_id
+    mine = [p for p in active if own_brand and p.brand_id == user.brand_id]
+    others = [p.pk for p in active if p not in mine]
+    if others:
+        covering = set(pauses_visible_to(user, Pause.objects.filter(pk__in=others)).values_list("pk", flat=True))
+        mine += [p for p in active if p.pk in covering]
+    return sorted(mine, key=lambda p: active.index(p))
 
 
 def pause_history(user):
