@@ -101,8 +101,9 @@ def _claim_batch(*, now, batch_size):
                      "account__platform__posts_per_hour")[:batch_size]
     )
     claimed, missed, candidates = [], [], []
-    for post_id, scheduled_at, next_attempt_at, account_id, platform_id, own, per_account, per_platform in due:
-        if next_attempt_at is None and now - scheduled_at > MISSED_WINDOW:
+    for post_id, scheduled_at, _next_attempt_at, account_id, platform_id, own, per_account, per_platform in due:
+        # Retries and rate-limited posts too: a post is never published late silently.
+        if now - scheduled_at > MISSED_WINDOW:
             missed.append(post_id)
         else:
             candidates.append((post_id, account_id, platform_id, own or per_account, per_platform))
@@ -206,7 +207,9 @@ def publish(post_id, token):
     return _record(post, token, result, attempts=post.attempts + 1)
 
 
+@transaction.atomic
 def _record(post, token, result, *, attempts):
+    """Apply the platform's answer; the post's new state and its audit event commit together."""
     outcome = publishers.Outcome
     now = timezone.now()
     if result.outcome == outcome.PUBLISHED:
