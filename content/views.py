@@ -440,49 +440,42 @@ def post_detail(request, pk):
     return _render_detail(request, _detail_post(request.user, pk))
 
 
-@login_required
-@require_POST
-def post_submit(request, pk):
+def _post_transition(request, pk, transition, on_success):
+    """Run one transition service on a post the user sees: a refusal by permission is a 403, a
+    refusal by rule a message; either way back to the post."""
     post = _detail_post(request.user, pk)
     try:
-        post = services.post_submit(actor=request.user, post=post)
+        post = transition(actor=request.user, post=post)
     except PermissionDeniedError as exc:
         raise PermissionDenied(exc.message) from exc
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        _status_message(request, post)
+        on_success(post)
     return redirect("content:post_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def post_submit(request, pk):
+    return _post_transition(request, pk, services.post_submit, lambda post: _status_message(request, post))
 
 
 @login_required
 @require_POST
 def post_cancel(request, pk):
-    post = _detail_post(request.user, pk)
-    try:
-        services.post_cancel(actor=request.user, post=post, reason=(request.POST.get("reason") or "")[:500])
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(exc.message) from exc
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("The post is cancelled."))
-    return redirect("content:post_detail", pk=pk)
+    reason = (request.POST.get("reason") or "")[:500]
+    return _post_transition(
+        request, pk, lambda **kwargs: services.post_cancel(reason=reason, **kwargs),
+        lambda post: messages.success(request, _("The post is cancelled.")),
+    )
 
 
 @login_required
 @require_POST
 def post_retry(request, pk):
-    post = _detail_post(request.user, pk)
-    try:
-        services.post_retry(actor=request.user, post=post)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(exc.message) from exc
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("The post will be sent again now."))
-    return redirect("content:post_detail", pk=pk)
+    return _post_transition(request, pk, services.post_retry,
+                            lambda post: messages.success(request, _("The post will be sent again now.")))
 
 
 @login_required
