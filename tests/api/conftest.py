@@ -25,6 +25,3 @@ def client_for():
 def admin_api(client_for, admin_user):
     return client_for(admin_user)
 
-
-# The accounts of every tier that the content tests post on, for the posts API tests.
-from tests.content.conftest import brand_account, dealer_account, employee_account, executive_account  # noqa: E402,F401

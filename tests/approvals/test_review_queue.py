@@ -27,23 +27,6 @@ def later(hours=24):
 
 
 @pytest.fixture
-def brand_account(brand, platforms):
-    return SocialAccountFactory(brand=brand, platform=platforms["weibo"], tier="brand", handle="aurora_official")
-
-
-@pytest.fixture
-def dealer_account(brand, platforms, dealer_east, dealer_operator):
-    return SocialAccountFactory(brand=brand, platform=platforms["wechat_oa"], tier="dealer", dealer=dealer_east,
-                                handle="aurora_e001", operators=[dealer_operator])
-
-
-@pytest.fixture
-def executive_account(brand, platforms, executive):
-    return SocialAccountFactory(brand=brand, platform=platforms["linkedin"], tier="executive", owner=executive,
-                                ownership="personal", status="active", handle="ceo_li")
-
-
-@pytest.fixture
 def author(brand):
     """A second marketer who writes the posts the `marketer` fixture reviews."""
     return UserFactory(role="marketer", brand=brand, username="author.marketer")

@@ -40,11 +40,6 @@ def emails_sent_at_once(monkeypatch):
 
 
 @pytest.fixture
-def brand_account(brand, platforms):
-    return SocialAccountFactory(brand=brand, platform=platforms["weibo"], tier="brand", handle="aurora_official")
-
-
-@pytest.fixture
 def author(brand):
     return UserFactory(username="author.marketer", role="marketer", brand=brand)
 
