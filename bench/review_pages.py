@@ -161,7 +161,7 @@ def measure(client, url, repeat):
     for i in range(repeat + 2):
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
-            response = client.get(url)
+            response = client.get(url, secure=True)
             elapsed = time.perf_counter() - started
         assert response.status_code == 200, (url, response.status_code)
         if i >= 2:  # two warm-up requests
@@ -181,7 +181,9 @@ def main():
     args = parser.parse_args()
 
     recreate_database(BENCH_URL, keep=args.keep)
-    os.environ.update(DATABASE_URL=BENCH_URL, DEBUG="1", DJANGO_SETTINGS_MODULE="config.settings")
+    # Production settings (DEBUG off: no template debug information, no query log), over "HTTPS".
+    os.environ.update(DATABASE_URL=BENCH_URL, DEBUG="0", DJANGO_SETTINGS_MODULE="config.settings",
+                      SECRET_KEY="bench-only-" + "x" * 50)
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
     os.environ.setdefault("CELERY_BROKER_URL", "memory://")
     import django
@@ -198,6 +200,12 @@ def main():
     from django.test.utils import _TestState
 
     Template._render = _TestState.saved_data.template_render
+    # Static file names from the source folders (production serves them hashed, after collectstatic).
+    from django.conf import settings
+    from django.test import override_settings
+
+    override_settings(STORAGES={**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}).enable()
     call_command("migrate", verbosity=0)
     from accounts.models import User
     from content.models import Post
