@@ -33,10 +33,10 @@ def reseeded_after_session(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def migrated_data(reseeded_after_session, django_db_serialized_rollback, transactional_db):
+def migrated_data(reseeded_after_session, transactional_db):
     """A transactional database holding the platform registry, policy version and default workflows.
 
-    With serialized rollback, as the other transactional tests of the suite: the flush that ends a
-    test without it re-creates the role groups, content types and permissions under new ids, and the
-    next test that restores the serialized rows would then collide with them on their names."""
+    No serialized rollback anywhere in the suite: restoring the rows serialized at the start would
+    collide with the role groups, content types and permissions that post_migrate re-creates under
+    new ids after every plain flush (the browser tests flush). Each test re-seeds what it needs."""
     reseed()

@@ -27,6 +27,7 @@ from approvals.models import AuditEvent
 from config.errors import DomainError
 from matrix.models import Platform, SocialAccount
 from tests.factories import DealerFactory, DepartmentFactory, SocialAccountFactory
+from tests.transactional import migrated_data, reseeded_after_session  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = ["username", "email", "first_name", "last_name", "role", "department", "title", "dealer_code", "brand",
@@ -637,7 +638,7 @@ def test_when_the_broker_is_unreachable_the_import_can_be_confirmed_again(matrix
     assert importing.import_confirm(actor=admin_user, job=job, skip_invalid=False).status == "queued"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("migrated_data")
 def test_progress_is_visible_to_others_while_the_import_runs(matrix, admin_user, settings, monkeypatch):
     monkeypatch.setattr(importing, "CHUNK_ROWS", 2)
     settings.IMPORT_ASYNC_THRESHOLD = 2
@@ -668,7 +669,7 @@ def test_progress_is_visible_to_others_while_the_import_runs(matrix, admin_user,
     assert job.status == "done" and User.objects.filter(username="alice").exists()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("migrated_data")
 def test_a_real_celery_worker_applies_a_large_import(matrix, admin_user, settings, monkeypatch, media):
     settings.IMPORT_ASYNC_THRESHOLD = 2
     queue = f"import-test-{uuid.uuid4().hex[:8]}"

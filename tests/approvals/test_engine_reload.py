@@ -17,6 +17,7 @@ from django.utils import timezone
 from approvals import engine
 from approvals.models import Lexicon, LexiconTerm, PolicyVersion
 from approvals.services import lexicon_create, lexicon_term_add, lexicon_term_remove, lexicon_update, term_key
+from tests.transactional import migrated_data, reseeded_after_session  # noqa: F401 (fixtures)
 
 
 class Clock:
@@ -159,7 +160,7 @@ def test_a_rolled_back_change_leaves_no_stale_policy(clock, admin_user, code_nam
 # --- threads and processes ---------------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("migrated_data")
 def test_threads_share_one_policy_and_build_it_once_after_a_change(clock, monkeypatch, admin_user, code_names):
     builds = []
     real_build = engine.build
@@ -213,7 +214,7 @@ def _database_url():
     return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("migrated_data")
 def test_another_process_picks_up_a_change_within_seconds_without_a_restart(admin_user, code_names):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "1", "SECRET_KEY": "test",
            "DATABASE_URL": _database_url(), "WATCH_BRAND": str(code_names.brand_id)}

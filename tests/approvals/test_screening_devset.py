@@ -1,7 +1,8 @@
 """The labelled development set: every risky post caught with each listed category,
 no benign post held back.
 
-The set lives outside the repository (../shared/data/screening_dev.jsonl);
+The set lives outside the repository (../shared/data/screening_dev.jsonl); a copy in
+tests/approvals/data/ is used where the checkout has no ../shared beside it, and
 SCREENING_DEV_SET points elsewhere.  It is a smoke test of the same kind as
 the hidden evaluation set - the packs are not tuned to it.
 """
@@ -19,7 +20,10 @@ def dev_set_path() -> Path:
     override = os.environ.get("SCREENING_DEV_SET")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[3] / "shared/data/screening_dev.jsonl"
+    shared = Path(__file__).resolve().parents[3] / "shared/data/screening_dev.jsonl"
+    if shared.is_file():
+        return shared
+    return Path(__file__).resolve().parent / "data/screening_dev.jsonl"
 
 
 def load_dev_set() -> list[dict]:
