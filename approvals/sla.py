@@ -73,7 +73,7 @@ def _remind(step, *, now):
     reviewers = list(step_reviewers(step))
     notify(reviewers, kind=Notification.Kind.REMINDER, post=step.post, message=_(
         "%(account)s: a post has waited for your review (%(step)s) since %(due)s; please decide."
-    ) % {"account": step.post.account, "step": step.name, "due": _local(step.due_at, step.brand.timezone)})
+    ) % {"account": step.post.account, "step": _(step.name), "due": _local(step.due_at, step.brand.timezone)})
     audit_record(actor=None, action="approvals.step.remind", obj=step, object_type="approvals.reviewstep",
                  after={"post_id": step.post_id, "review_id": step.review_id, "step": step.name,
                         "due_at": step.due_at, "notified": sorted(u.pk for u in reviewers)})
@@ -117,7 +117,7 @@ def _escalate(step, *, now):
         .exclude(pk__in=already_approved)
         .distinct()
     )
-    fields = {"account": step.post.account, "step": step.name, "due": _local(step.due_at, step.brand.timezone)}
+    fields = {"account": step.post.account, "step": _(step.name), "due": _local(step.due_at, step.brand.timezone)}
     if step.kind == StepKind.OWNER:
         # Only the owner approves posts on their personal account; the backup can chase them.
         message = _("%(account)s: the owner has not approved a post (%(step)s) due %(due)s; please follow up "

@@ -70,7 +70,7 @@ def notify(users, *, kind, post=None, message):
 def _notify_step(step, post):
     notify(
         workflow.step_reviewers(step), kind=Notification.Kind.SUBMITTED, post=post,
-        message=_("%(account)s: a post waits for your review (%(step)s).") % {"account": post.account, "step": step.name},
+        message=_("%(account)s: a post waits for your review (%(step)s).") % {"account": post.account, "step": _(step.name)},
     )
 
 
@@ -389,7 +389,7 @@ def _decide_prepare(actor, post, revision_sha256, step_id=None):
     if not workflow.user_may_decide(actor, step, post):
         if actor.pk == post.author_id:
             raise PermissionDeniedError(_("You cannot approve or reject your own post."))
-        raise PermissionDeniedError(_("This step (%(step)s) is not yours to decide.") % {"step": step.name})
+        raise PermissionDeniedError(_("This step (%(step)s) is not yours to decide.") % {"step": _(step.name)})
     if workflow.user_decided_earlier_step(actor, step):
         raise PermissionDeniedError(_("You already approved an earlier step of this review; another person must decide this one."))
     return post, review, step
