@@ -57,13 +57,14 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlparse
 
 from celery import shared_task
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.benchdb import recreate_database  # noqa: E402 (after the repository root is on the path)
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sm_bench_dispatch")
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/12")
@@ -188,19 +189,6 @@ def wait_ready(queue, count, timeout=60):
 
 # --- data --------------------------------------------------------------------------------------------------
 
-def recreate_database():
-    import psycopg2
-
-    url = urlparse(DATABASE_URL)
-    admin = psycopg2.connect(host=url.hostname, port=url.port or 5432, user=url.username, password=url.password,
-                             dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{url.path.lstrip("/")}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{url.path.lstrip("/")}"')
-    admin.close()
-
-
 def seed(stub_url):
     from accounts.models import User
     from matrix.models import Brand, Platform, SocialAccount
@@ -312,7 +300,7 @@ def main():
                       EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
     queue = f"bench-dispatch-{uuid.uuid4().hex[:8]}"
     os.environ["CELERY_TASK_DEFAULT_QUEUE"] = queue
-    recreate_database()
+    recreate_database(DATABASE_URL)
     import django
 
     django.setup()

@@ -35,10 +35,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.benchdb import recreate_database  # noqa: E402 (after the repository root is on the path)
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/social_matrix_bench")
 os.environ["DATABASE_URL"] = DATABASE_URL
@@ -57,20 +57,6 @@ HEADER = ["username", "email", "first_name", "last_name", "role", "department", 
           "timezone", "platform", "handle", "display_name", "tier", "account_timezone", "operator"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英"
-
-
-def recreate_database():
-    import psycopg2
-
-    url = urlparse(DATABASE_URL)
-    name = url.path.lstrip("/")
-    admin = psycopg2.connect(host=url.hostname, port=url.port or 5432, user=url.username, password=url.password,
-                             dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
 
 
 def seed():
@@ -212,7 +198,7 @@ def main():
     parser.add_argument("--seed", type=int, default=20261123)
     args = parser.parse_args()
 
-    recreate_database()
+    recreate_database(DATABASE_URL)
     import django
 
     django.setup()

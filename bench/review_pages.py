@@ -21,25 +21,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.benchdb import recreate_database  # noqa: E402 (after the repository root is on the path)
+
 BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sm_bench_review")
 
 RISKY = ["全网最低价，错过再等一年", "本产品保本保息", "我们是行业第一", "加微信 abc123 了解详情"]
-
-
-def recreate_database(url, *, keep=False):
-    import psycopg2
-
-    name = url.rsplit("/", 1)[1]
-    admin = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        exists = cursor.fetchone() is not None
-        if exists and not keep:
-            cursor.execute(f'DROP DATABASE "{name}"')
-        if not exists or not keep:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
 
 
 def seed(args):

@@ -12,21 +12,12 @@ from content import services
 from content.models import Post, PostStatus
 from tests.e2e.helpers import login, switch_user
 from tests.factories import DealerFactory, SocialAccountFactory, UserFactory
-from tests.transactional import reseed, reseeded_after_session  # noqa: F401 (a fixture)
 
 TEMPLATE = "{dealer_name}春季试驾开启，欢迎来{city}店里看看。"
 DEALER_NAME = "极光汽车浦东店"
 CITY = "上海"
 FILLED = f"{DEALER_NAME}春季试驾开启，欢迎来{CITY}店里看看。"
 ADDED = "，到店即送精美礼品"
-
-
-@pytest.fixture(autouse=True)
-def default_workflows(request):
-    """The default review workflows, which the previous test's flush emptied; seeded again after the
-    session too, so that a reused test database keeps them."""
-    request.getfixturevalue("reseeded_after_session")
-    reseed()
 
 
 @pytest.fixture

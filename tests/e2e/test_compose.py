@@ -16,20 +16,11 @@ from content.forms import local_to_utc
 from content.models import Post, PostStatus
 from tests.e2e.helpers import login, table_rows, zh
 from tests.factories import SocialAccountFactory
-from tests.transactional import reseed, reseeded_after_session  # noqa: F401 (a fixture)
 
 ZONE = "Asia/Shanghai"
 # 最好的 is an absolute claim (Advertising Law art. 9): screening says "review", not "block".
 RISKY = "最好的"
 TEXT = f"全新电动SUV今日上市，这是我们做过{RISKY}一台车，欢迎周末到店试驾。"
-
-
-@pytest.fixture(autouse=True)
-def default_workflows(request):
-    """The default review workflows, which the previous test's flush emptied; seeded again after the
-    session too, so that a reused test database keeps them."""
-    request.getfixturevalue("reseeded_after_session")
-    reseed()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from content import services
 from content.models import Post, PostStatus
 from tests.e2e.helpers import login, press_shortcut, switch_user, zh
 from tests.factories import SocialAccountFactory, UserFactory
-from tests.transactional import reseed, reseeded_after_session  # noqa: F401 (a fixture)
 
 # Two absolute claims (最好的, 国内首款): screening says review. The reviewer wants the first gone; the
 # second is a fact the company can prove, and stays in the fixed text.
@@ -25,14 +24,6 @@ ADDED = "CLTC续航650公里"
 FIRST = f"全新电动SUV今日上市，{REMOVED}，国内首款800V量产SUV，欢迎周末到店试驾。"
 FIXED = f"全新电动SUV今日上市，{ADDED}，国内首款800V量产SUV，欢迎周末到店试驾。"
 COMMENT = "“最好的”是绝对化用语，请改成具体的续航数据；“国内首款”有公告支持，可以保留。"
-
-
-@pytest.fixture(autouse=True)
-def default_workflows(request):
-    """The default review workflows, which the previous test's flush emptied; seeded again after the
-    session too, so that a reused test database keeps them."""
-    request.getfixturevalue("reseeded_after_session")
-    reseed()
 
 
 @pytest.fixture
