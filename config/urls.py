@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import urls as accounts_urls
+from content import calendar_api
 from matrix import views as matrix_views
 
 from . import views
@@ -26,6 +27,7 @@ urlpatterns = [
     path("accounts/", include((accounts_urls.app_patterns, "accounts"))),
     path("approvals/", include("approvals.urls")),
     path("review/", include("approvals.review_urls")),
+    path("calendar/<slug:token>.ics", calendar_api.calendar_feed_ics, name="calendar_feed"),
     path("", include("content.urls")),
     path("", include("matrix.urls")),
     path("", matrix_views.home, name="home"),

@@ -20,8 +20,10 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from approvals.models import Review, ReviewStep
+from config.errors import DomainError, PermissionDeniedError
 
 from . import services
+from .calendar_api import PostRescheduleSerializer, RescheduleRefusalSerializer, reschedule_refusal
 from .filters import PostFilter
 from .models import PostMedia
 from .policies import post_user_can, posts_visible_to
@@ -45,7 +47,7 @@ class PostPolicy(permissions.BasePermission):
 
     message = gettext_lazy("You are not allowed to do this to this post.")
     object_actions = {"partial_update": "change", "submit": "change", "cancel": "cancel",
-                      "confirm_published": "confirm_published"}
+                      "confirm_published": "confirm_published", "reschedule": "change"}
 
     def has_object_permission(self, request, view, obj):
         # Seeing the post was already decided by the queryset (404 otherwise).
@@ -191,6 +193,30 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         post = services.post_retry(actor=request.user, post=self.get_object())
+        return self._answer(post)
+
+    @extend_schema(
+        request=PostRescheduleSerializer,
+        responses={200: PostSerializer, 400: RescheduleRefusalSerializer, 403: REFUSED, 409: RescheduleRefusalSerializer},
+        summary="Move a post to another time; its content and approval stay",
+        description="Send `local` (a wall-clock time, e.g. `2026-03-08T09:30`) with its `timezone`, or `scheduled_at` "
+                    "with its offset. Only the time changes: an approved post stays approved. A refusal answers "
+                    "`{\"scheduled_at\": [message], \"code\"}` with code `nonexistent_time` or `ambiguous_time` "
+                    "(a DST gap or overlap in `timezone`, or the repeated hour of the account's own zone), `past`, "
+                    "`blocked_day` (the account's owner blocked that day), `paused`, `campaign_window` or "
+                    "`rate_limit` (400), or `not_reschedulable` (409: the post is publishing, published, failed "
+                    "or cancelled).",
+    )
+    @action(detail=True, methods=["post"])
+    def reschedule(self, request, pk=None):
+        post = self.get_object()
+        data = self._decision(PostRescheduleSerializer)
+        try:
+            post = services.post_reschedule(actor=request.user, post=post, **data)
+        except PermissionDeniedError:
+            raise
+        except DomainError as exc:
+            return reschedule_refusal(exc)
         return self._answer(post)
 
     def _decision(self, serializer_class):

@@ -140,6 +140,8 @@ class Post(models.Model):
             models.Index(fields=["status", "scheduled_at"], name="post_status_time_idx"),
             # The sweeper's look for leases that expired.
             models.Index(fields=["lease_expires_at"], name="post_publishing_lease_idx", condition=Q(status="publishing")),
+            # The calendar walks a range of times in (scheduled_at, id) order (content/calendar.py).
+            models.Index(fields=["scheduled_at", "id"], name="post_calendar_idx", condition=Q(scheduled_at__isnull=False)),
         ]
 
     def __str__(self):
@@ -350,3 +352,56 @@ class Pause(models.Model):
             handle = getattr(self, "account_handle", None)
             return f"@{handle}" if handle else f"#{self.value}"
         return self.value
+
+
+class BlockedDay(models.Model):
+    """A day on which nothing may go out on the accounts its owner owns (their executive or employee
+    accounts). The day is a date in the owner's own time zone (`User.timezone`): blocking 8 March
+    blocks from midnight to midnight where that person lives, whoever looks at the calendar."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocked_days",
+                              verbose_name=_("owner"))
+    date = models.DateField(_("date"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("blocked by"))
+
+    class Meta:
+        ordering = ["date", "id"]
+        verbose_name = _("blocked day")
+        verbose_name_plural = _("blocked days")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "date"], name="blocked_day_once_per_owner",
+                violation_error_message=_("This day is already blocked."),
+                violation_error_code="date",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.owner_id}:{self.date.isoformat()}"
+
+
+class CalendarFeed(models.Model):
+    """A private ICS feed URL (`/calendar/<token>.ics`): whoever holds the token reads the calendar
+    of the user's own accounts, with no login, so the token is the secret. Rotating revokes the old
+    row and creates a new one; a revoked token is kept (and answers 404) so the history is auditable."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds",
+                             verbose_name=_("user"))
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=Q(revoked_at__isnull=True),
+                                    name="one_live_calendar_feed_per_user"),
+        ]
+
+    def __str__(self):
+        return f"feed of {self.user_id}"

@@ -20,6 +20,7 @@ from approvals.services import screening_run
 from config.errors import DomainError, PermissionDeniedError
 from matrix.models import AccountStatus
 
+from . import calendar as calendar_lib
 from . import media as media_lib
 from . import ratelimits
 from .models import Campaign, Media, Notification, Post, PostMedia, PostStatus, Revision, content_sha256
@@ -117,6 +118,19 @@ def _check_campaign_window(post):
         raise DomainError(_("The time is outside the campaign's window."), field="scheduled_at")
 
 
+def _check_blocked_day(account, scheduled_at, *, field="scheduled_at"):
+    """Refuse a time on a day the account's owner blocked (the date in the owner's own zone)."""
+    day = calendar_lib.blocked_day_for(account, scheduled_at)
+    if day is None:
+        return
+    message = _("%(owner)s blocked %(date)s: nothing may go out on their accounts that day. Choose another day.")
+    if day.note:
+        message = _("%(owner)s blocked %(date)s (%(note)s): nothing may go out on their accounts that day. "
+                    "Choose another day.")
+    raise DomainError(message % {"owner": day.owner, "date": day.date.isoformat(), "note": day.note},
+                      field=field, code="blocked_day")
+
+
 def _check_media(account, media, *, for_submit):
     rules = account.platform.media_rules or {}
     for item in media:
@@ -161,6 +175,7 @@ def post_create(*, actor, account, body, media=(), scheduled_at=None, campaign=N
         raise DomainError(_("%(account)s is archived.") % {"account": account}, field="account")
     body = _check_body(account, body)
     _check_time(scheduled_at, now=timezone.now())
+    _check_blocked_day(account, scheduled_at)
     media = list(media)
     _check_media(account, media, for_submit=False)
     if campaign is not None and campaign.brand_id != account.brand_id:
@@ -220,6 +235,7 @@ def post_update(*, actor, post, body=None, media=None, scheduled_at=..., campaig
     content_changed = new_body != post.body or [m.pk for m in new_media] != [m.pk for m in old_media]
     if scheduled_at is not ... and scheduled_at != post.scheduled_at:
         _check_time(scheduled_at, now=now)
+        _check_blocked_day(post.account, scheduled_at)
         if post.status in (PostStatus.IN_REVIEW, PostStatus.SCHEDULED):
             ratelimits.check_schedule(post, scheduled_at)
         post.scheduled_at = scheduled_at
@@ -300,6 +316,7 @@ def _submit_locked(*, actor, post, now):
     if post.scheduled_at is not None and post.scheduled_at < now:
         raise DomainError(_("The scheduled time has passed; choose a new one."), field="scheduled_at")
     _check_campaign_window(post)
+    _check_blocked_day(account, post.scheduled_at)
     ratelimits.check_schedule(post, post.scheduled_at)
     revision = _new_revision(actor, post, now)
     before_status = post.status
@@ -904,3 +921,208 @@ def post_retry(*, actor, post):
     audit_record(actor=actor, action="content.post.retry", obj=post, before=before,
                  after={"status": post.status, "scheduled_at": now})
     return post
+
+
+# --- calendars -----------------------------------------------------------------------------
+
+
+def _when(instant, tz_name):
+    """An instant as the account's clock shows it, with the zone named, for messages."""
+    return "%s (%s)" % (instant.astimezone(calendar_lib.zone(tz_name)).strftime("%Y-%m-%d %H:%M"), tz_name)
+
+
+def _refuse_if_held(post, instant, now):
+    """The rules a new time must pass, each refusal with its own code (the calendar names it)."""
+    account = post.account
+    if instant < now:
+        raise DomainError(_("%(time)s has already passed; choose a time in the future.")
+                          % {"time": _when(instant, account.timezone)}, field="scheduled_at", code="past")
+    if calendar_lib.repeated_hour(instant, calendar_lib.zone(account.timezone)):
+        raise DomainError(
+            _("On %(account)s's clock this is %(time)s, an hour that happens twice when daylight saving time ends "
+              "in %(zone)s: whoever reads it cannot tell which one is meant. Choose a time outside that hour.")
+            % {"account": account, "time": instant.astimezone(calendar_lib.zone(account.timezone)).strftime(
+                "%Y-%m-%d %H:%M"), "zone": account.timezone},
+            field="scheduled_at", code="ambiguous_time",
+        )
+    _check_blocked_day(account, instant)
+    pause = calendar_lib.pause_holding(account, instant, now)
+    if pause is not None:
+        if pause.until is None:
+            message = _("Publishing is paused for %(subject)s until the pause is lifted (reason: %(reason)s). Ask a "
+                        "marketer to lift it, or keep the post where it is.")
+        else:
+            message = _("Publishing is paused for %(subject)s until %(until)s (reason: %(reason)s). Choose a time "
+                        "after the pause ends.")
+        raise DomainError(message % {"subject": pause.subject, "reason": pause.reason,
+                                     "until": _when(pause.until, account.timezone) if pause.until else ""},
+                          field="scheduled_at", code="paused")
+    campaign = post.campaign
+    if campaign is not None and (
+        (campaign.window_start is not None and instant < campaign.window_start)
+        or (campaign.window_end is not None and instant > campaign.window_end)
+    ):
+        opens = _when(campaign.window_start, account.timezone) if campaign.window_start else "—"
+        closes = _when(campaign.window_end, account.timezone) if campaign.window_end else "—"
+        raise DomainError(
+            _("The campaign “%(campaign)s” runs from %(opens)s to %(closes)s; choose a time inside its window.")
+            % {"campaign": campaign.name, "opens": opens, "closes": closes},
+            field="scheduled_at", code="campaign_window",
+        )
+    if post.status in (PostStatus.IN_REVIEW, PostStatus.SCHEDULED):
+        try:
+            ratelimits.check_schedule(post, instant)
+        except DomainError as exc:
+            raise DomainError(exc.message, field="scheduled_at", code="rate_limit") from exc
+
+
+@transaction.atomic
+def post_reschedule(*, actor, post, scheduled_at=None, local=None, tz_name=None):
+    """Move a post to another time, and change nothing else: its text, revisions, approval and status
+    stay as they are, so an approved post stays approved (the approval is bound to the content).
+
+    The time is either an instant (`scheduled_at`, aware) or a wall-clock time `local` in the zone
+    `tz_name` — what the person dropped the post on in the calendar — which is refused when it falls
+    in a DST gap or overlap there. Refusals carry a code: not_reschedulable, nonexistent_time,
+    ambiguous_time (also when the instant falls in the hour the account's own clock shows twice),
+    past, blocked_day, paused, campaign_window, rate_limit."""
+    from .forms import local_to_utc
+
+    post = (Post.objects.select_for_update(of=("self",))
+            .select_related("account__platform", "account__brand", "account__dealer", "campaign")
+            .get(pk=post.pk))
+    if not post_user_can(actor, "change", post):
+        raise PermissionDeniedError(_("You cannot move this post."))
+    if post.status not in calendar_lib.RESCHEDULABLE:
+        raise DomainError(
+            _("A post that is %(status)s can no longer be moved.") % {"status": post.get_status_display()},
+            field="scheduled_at", code="not_reschedulable",
+        )
+    if local is not None:
+        instant = local_to_utc(local, tz_name)
+    elif scheduled_at is not None and not timezone.is_naive(scheduled_at):
+        instant = scheduled_at
+    else:
+        raise DomainError(_("Give the new time with its time zone."), field="scheduled_at")
+    now = timezone.now()
+    _refuse_if_held(post, instant, now)
+    if instant == post.scheduled_at:
+        return post
+    before = {"scheduled_at": post.scheduled_at, "status": post.status, "next_attempt_at": post.next_attempt_at}
+    post.scheduled_at = instant
+    # A retry or a rate-limit wait was computed for the old time; the new time decides now.
+    post.next_attempt_at = None
+    post.save(update_fields=["scheduled_at", "next_attempt_at", "updated_at"])
+    audit_record(actor=actor, action="content.post.reschedule", obj=post, before=before,
+                 after={"scheduled_at": post.scheduled_at, "status": post.status,
+                        "local": local.isoformat() if local is not None else None, "timezone": tz_name})
+    return post
+
+
+def blocked_day_snapshot(day):
+    return {"owner_id": day.owner_id, "date": day.date, "note": day.note}
+
+
+@transaction.atomic
+def blocked_day_create(*, actor, date, note="", owner=None):
+    """Block a day for `owner` (oneself; an admin may name anyone): nothing may be scheduled on their
+    accounts that day, in their own zone. Posts already there stay (the answer lists them as
+    conflicts to move); a day already past is refused."""
+    from django.db import IntegrityError
+
+    from .models import BlockedDay
+
+    owner = owner or actor
+    if not calendar_lib.blocked_day_user_can(actor, "create", owner=owner):
+        raise PermissionDeniedError(_("You can block only your own days."))
+    note = (note or "").strip()
+    if len(note) > 200:
+        raise DomainError(_("Keep the note under 200 characters."), field="note")
+    today = timezone.now().astimezone(calendar_lib.zone(owner.timezone)).date()
+    if date < today:
+        raise DomainError(_("%(date)s has already passed.") % {"date": date.isoformat()}, field="date")
+    if BlockedDay.objects.filter(owner=owner, date=date).exists():
+        raise DomainError(_("%(date)s is already blocked.") % {"date": date.isoformat()}, field="date",
+                          code="duplicate")
+    try:
+        with transaction.atomic():
+            day = BlockedDay.objects.create(owner=owner, date=date, note=note, created_by=actor)
+    except IntegrityError as exc:  # the same day blocked at the same moment in another request
+        raise DomainError(_("%(date)s is already blocked.") % {"date": date.isoformat()}, field="date",
+                          code="duplicate") from exc
+    audit_record(actor=actor, action="calendar.blocked_day.create", obj=day, after=blocked_day_snapshot(day))
+    return day
+
+
+@transaction.atomic
+def blocked_day_delete(*, actor, day):
+    """Unblock a day (its owner, or an admin)."""
+    from .models import BlockedDay
+
+    day = BlockedDay.objects.select_for_update().get(pk=day.pk)
+    if not calendar_lib.blocked_day_user_can(actor, "delete", day):
+        raise PermissionDeniedError(_("Only the person who owns this day, or an admin, can unblock it."))
+    before = blocked_day_snapshot(day)
+    audit_record(actor=actor, action="calendar.blocked_day.delete", obj=day, before=before)
+    day.delete()
+
+
+def _lock_person(user):
+    # Feeds are created, rotated and revoked under the person's row lock: two requests at once
+    # would otherwise both create a live feed (the partial unique constraint would refuse one).
+    from accounts.models import User
+
+    return User.objects.select_for_update().get(pk=user.pk)
+
+
+def _new_feed(user):
+    import secrets
+
+    from .models import CalendarFeed
+
+    return CalendarFeed.objects.create(user=user, token=secrets.token_urlsafe(32))
+
+
+@transaction.atomic
+def calendar_feed_get(*, actor):
+    """The person's live ICS feed, created on first use. The token is the secret: it is never
+    written to the audit log, only the feed's id."""
+    from .models import CalendarFeed
+
+    _lock_person(actor)
+    feed = CalendarFeed.objects.filter(user=actor, revoked_at__isnull=True).first()
+    if feed is None:
+        feed = _new_feed(actor)
+        audit_record(actor=actor, action="calendar.feed.create", obj=feed, after={"feed_id": feed.pk})
+    return feed
+
+
+@transaction.atomic
+def calendar_feed_rotate(*, actor):
+    """Revoke the person's feed URL and give them a new one (the old one answers 404 from now on)."""
+    from .models import CalendarFeed
+
+    _lock_person(actor)
+    now = timezone.now()
+    old = list(CalendarFeed.objects.filter(user=actor, revoked_at__isnull=True).values_list("pk", flat=True))
+    CalendarFeed.objects.filter(pk__in=old).update(revoked_at=now)
+    feed = _new_feed(actor)
+    audit_record(actor=actor, action="calendar.feed.rotate", obj=feed, before={"feed_ids": old},
+                 after={"feed_id": feed.pk})
+    return feed
+
+
+@transaction.atomic
+def calendar_feed_revoke(*, actor):
+    """Revoke the person's feed URL; nothing is created until they ask for one again. Returns
+    whether there was one."""
+    from .models import CalendarFeed
+
+    _lock_person(actor)
+    old = list(CalendarFeed.objects.filter(user=actor, revoked_at__isnull=True).values_list("pk", flat=True))
+    if not old:
+        return False
+    CalendarFeed.objects.filter(pk__in=old).update(revoked_at=timezone.now())
+    audit_record(actor=actor, action="calendar.feed.revoke", object_type="content.calendarfeed",
+                 object_id=old[0], before={"feed_ids": old})
+    return True
