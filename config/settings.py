@@ -151,7 +151,13 @@ TIME_ZONE = env("TIME_ZONE", "Asia/Shanghai")
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # Browser libraries from npm (package.json; `make install` runs `npm ci`), never committed: their
+    # prebuilt browser bundles are served as they are, under vendor/ (collected like our own files).
+    ("vendor/fullcalendar", BASE_DIR / "node_modules" / "@fullcalendar"),
+    ("vendor/luxon", BASE_DIR / "node_modules" / "luxon" / "build" / "global"),
+]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {

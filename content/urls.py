@@ -1,7 +1,7 @@
 """Pages of posts and campaigns."""
 from django.urls import path
 
-from . import pause_views, publish_views, views
+from . import calendar_views, pause_views, publish_views, views
 
 app_name = "content"
 
@@ -23,6 +23,9 @@ urlpatterns = [
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
     path("campaigns/<int:pk>/push/", views.campaign_push, name="campaign_push"),
+    path("calendar/", calendar_views.calendar_marketing, name="calendar"),
+    path("calendar/mine/", calendar_views.calendar_mine, name="calendar_mine"),
+    path("calendar/posts/<int:pk>/", calendar_views.calendar_post_panel, name="calendar_post_panel"),
     path("pauses/", pause_views.pause_list, name="pause_list"),
     path("pauses/<int:pk>/lift/", pause_views.pause_lift, name="pause_lift"),
 ]

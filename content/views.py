@@ -6,6 +6,8 @@ A PermissionDeniedError from a service is a 403; any other DomainError is shown 
 names, and the page comes back with everything that was typed (uploads included).
 """
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -24,9 +26,20 @@ from approvals.services import screening_run
 from config.errors import DomainError, PermissionDeniedError
 from matrix.models import Platform
 from matrix.policies import brands_visible_to
+from matrix.timezones import all_timezones
 
 from . import selectors, services
-from .forms import CampaignForm, ComposeForm, DecisionForm, PostFilterForm, one_newline, utc_to_local
+from .forms import (
+    DATETIME_LOCAL_FORMAT,
+    ZONE_EACH,
+    ZONE_ONE,
+    CampaignForm,
+    ComposeForm,
+    DecisionForm,
+    PostFilterForm,
+    one_newline,
+    utc_to_local,
+)
 from .models import Campaign, Post, PostStatus
 from .policies import (
     accounts_writable_by,
@@ -177,6 +190,22 @@ def _create_posts(user, form, *, submit):
     return posts
 
 
+def _prefilled_time(query, accounts):
+    """The time an empty calendar slot was clicked at (`?local=2026-03-10T09:00&timezone=Europe/Berlin`):
+    a wall-clock time in the calendar's zone. It stays a wall-clock time in that zone (the form
+    refuses it on submit if it falls in a DST gap) unless that is the chosen account's own zone."""
+    try:
+        naive = datetime.strptime(query.get("local", ""), DATETIME_LOCAL_FORMAT)
+    except ValueError:
+        return {}
+    zone = query.get("timezone", "")
+    if zone not in all_timezones():
+        return {"scheduled_at": naive}
+    if len(accounts) == 1 and accounts[0].timezone == zone:
+        return {"scheduled_at": naive, "zone_mode": ZONE_EACH}
+    return {"scheduled_at": naive, "zone_mode": ZONE_ONE, "timezone": zone}
+
+
 @login_required
 def post_create(request):
     """Write one text for one account or many at once; each account gets its own post."""
@@ -188,6 +217,7 @@ def post_create(request):
         initial = {"accounts": [a for a in accounts if str(a.pk) == preselect]}
         if len(accounts) == 1:
             initial["accounts"] = accounts
+        initial.update(_prefilled_time(request.GET, initial["accounts"]))
         form = ComposeForm(user=user, accounts=accounts, account_queryset=queryset, initial=initial)
         return _render_compose(request, form)
     action = request.POST.get("action") or "draft"

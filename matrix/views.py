@@ -24,7 +24,9 @@ PAGE_SIZE = 50
 
 @login_required
 def home(request):
-    if request.user.role in (Role.EXECUTIVE, Role.EMPLOYEE):
+    if request.user.role == Role.EXECUTIVE:
+        return redirect("content:calendar_mine")  # the posts planned in their name, to approve
+    if request.user.role == Role.EMPLOYEE:
         return redirect("matrix:my_accounts")
     if request.user.role == Role.REVIEWER:
         return redirect("review:queue")  # a reviewer's day starts with what waits for them
