@@ -281,17 +281,15 @@ def accounts_blocked_at(account_ids, instant):
     account_ids = list(account_ids)
     if not account_ids or instant is None:
         return {}
-    rows = (
-        SocialAccount.objects.filter(pk__in=account_ids, owner__blocked_days__date__in=_around(instant))
-        .values_list("pk", "owner__timezone", "owner__blocked_days")
+    days = (
+        BlockedDay.objects.filter(owner__owned_accounts__in=account_ids, date__in=_around(instant))
+        .annotate(account_id=F("owner__owned_accounts__id"))  # the same join as the filter's
+        .select_related("owner")
     )
-    rows = list(rows)
-    days = BlockedDay.objects.in_bulk([day_id for _pk, _zone, day_id in rows]) if rows else {}
     blocked = {}
-    for account_id, owner_zone, day_id in rows:
-        day = days.get(day_id)
-        if day is not None and instant.astimezone(zone(owner_zone)).date() == day.date:
-            blocked[account_id] = day
+    for day in days:
+        if instant.astimezone(zone(day.owner.timezone)).date() == day.date:
+            blocked[day.account_id] = day
     return blocked
 
 
