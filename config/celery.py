@@ -23,7 +23,7 @@ app.conf.beat_schedule = {
     # SKIP LOCKED and leases, so two dispatchers or two beats never send a post twice.
     "publish-dispatch": {
         "task": "content.tasks.dispatch_due",
-        "schedule": 2.0,
+        "schedule": 1.0,
         "options": {"expires": 10},
     },
     "publish-sweep": {

@@ -4,11 +4,12 @@ PostgreSQL is the source of truth; Celery and Redis only deliver work and may lo
 
 - `dispatch_due()` (beat, every few seconds, several may run at once) claims due posts in batches
   with `SELECT … FOR UPDATE SKIP LOCKED`, moves them `scheduled → publishing` with a lease token and
-  an expiry, and enqueues one `publish_post(post_id, token)` per post after commit.
-- `publish(post_id, token)` (the task) first moves the post to *sending* with a conditional update on
-  the token, the status and the approved revision: zero rows means someone else has it or the
-  content changed, and it stops. Then it re-checks the account and pauses, sends exactly the
-  approved revision and records the outcome, again conditionally on the token.
+  an expiry, and enqueues one `publish_batch([(post_id, token), …])` task per few posts after commit.
+- `publish_many(claims)` (the task) re-checks the account, the pauses and the revision, then moves
+  the posts to *sending* under row locks, conditionally on the token, the status and the approved
+  revision: a post that fails that check has someone else sending it or changed, and is left alone.
+  It sends exactly the approved revisions (at once, on a pool of threads) and records each outcome,
+  again conditionally on the token, in one transaction with the audit events.
 - `sweep()` (beat) re-drives posts whose lease expired: never sent → claimed again; sent but the
   worker died before recording the answer → retried with the same idempotency key where the
   publisher honours one, else `needs_review` (it may or may not be live).
@@ -21,18 +22,21 @@ PostgreSQL is the source of truth; Celery and Redis only deliver work and may lo
 """
 
 import logging
+import os
 import random
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from approvals.audit import audit_record
-from matrix.models import AccountStatus
+from approvals.audit import audit_record, audit_record_many
+from matrix.models import AccountStatus, SocialAccount
 
 from . import publishers, ratelimits
 from .models import Notification, Post, PostStatus, PublishAttempt
@@ -46,15 +50,21 @@ MAX_ATTEMPTS = getattr(settings, "PUBLISH_MAX_ATTEMPTS", 6)
 BACKOFF_BASE = getattr(settings, "PUBLISH_BACKOFF_BASE_SECONDS", 30)
 BACKOFF_MAX = getattr(settings, "PUBLISH_BACKOFF_MAX_SECONDS", 3600)
 BATCH_SIZE = getattr(settings, "PUBLISH_CLAIM_BATCH", 500)
+# Posts per publish task, and threads per worker process sending them at once.
+TASK_BATCH = getattr(settings, "PUBLISH_TASK_BATCH", 25)
+SEND_THREADS = getattr(settings, "PUBLISH_SEND_THREADS", 64)
 
 
-def _enqueue(claims):
-    from .tasks import publish_post
+def _enqueue(claims, *, queue=None):
+    """One `publish_batch` task per TASK_BATCH claims, through one producer (one broker connection)
+    for the whole list."""
+    from .tasks import publish_batch
 
-    # One producer (one broker connection) for the whole list, not one acquired per task.
-    with publish_post.app.producer_or_acquire() as producer:
-        for post_id, token in claims:
-            publish_post.apply_async((post_id, str(token)), producer=producer)
+    options = {"queue": queue} if queue else {}
+    with publish_batch.app.producer_or_acquire() as producer:
+        for start in range(0, len(claims), TASK_BATCH):
+            chunk = [[post_id, str(token)] for post_id, token in claims[start:start + TASK_BATCH]]
+            publish_batch.apply_async((chunk,), producer=producer, **options)
 
 
 @dataclass
@@ -117,9 +127,10 @@ def _claim_batch(*, now, batch_size):
         Post.objects.filter(pk__in=missed).update(
             status=PostStatus.FAILED, last_error="missed: more than the missed window late", updated_at=now
         )
-        for post_id in missed:
-            audit_record(actor=None, action="content.post.missed", object_type="content.post", object_id=post_id,
-                         before={"status": PostStatus.SCHEDULED}, after={"status": PostStatus.FAILED})
+        audit_record_many(actor=None, events=[
+            {"action": "content.post.missed", "object_type": "content.post", "object_id": post_id,
+             "before": {"status": PostStatus.SCHEDULED}, "after": {"status": PostStatus.FAILED}}
+            for post_id in missed])
     claims = []
     if claimed:
         # One token per batch: every check pairs it with the post's id, and a post claimed again gets
@@ -158,84 +169,238 @@ def _release(post_id, token, *, reason, next_attempt_at=None):
 
 
 def publish(post_id, token):
-    """Send one claimed post. Safe to run twice with the same token: only the first run moves it to
-    sending; a run whose lease was taken back finds nothing to do."""
-    token = uuid.UUID(str(token))
+    """Send one claimed post (see `publish_many`): its outcome, e.g. "published" or "not-mine"."""
+    return publish_many([(post_id, token)])[int(post_id)]
+
+
+def publish_many(claims):
+    """Send a batch of claimed posts [(post_id, lease_token), …]; {post_id: outcome}.
+
+    Safe to run twice with the same claims: only the first run moves a post to sending; a run whose
+    lease was taken back finds nothing to do ("not-mine"). The batch shares its queries: one load,
+    one pause check, one transaction moving the posts to sending with their attempt rows, the
+    sends themselves at once on a pool of threads (publishers that touch no database), and one
+    transaction recording every answer with its audit events."""
+    wanted = {int(post_id): uuid.UUID(str(token)) for post_id, token in claims}
+    outcomes = dict.fromkeys(wanted, "not-mine")
     now = timezone.now()
-    post = (Post.objects.select_related("account__platform", "account__brand", "approved_revision", "revision")
-            .filter(pk=post_id).first())
-    if post is None or post.lease_token != token or post.status != PostStatus.PUBLISHING:
-        return "not-mine"
-    revision = post.approved_revision
-    if revision is None or post.revision_id != revision.pk:
-        # Edited after approval: what would go out is not what was approved.
-        _finish(post_id, token, status=PostStatus.IN_REVIEW if post.revision_id else PostStatus.DRAFT,
-                last_error="changed after approval")
-        return "changed"
-    account = post.account
-    if account.status != AccountStatus.ACTIVE:
-        _finish(post_id, token, status=PostStatus.FAILED, sending_started_at=None,
-                last_error=f"account {account.status}: nothing may publish on it")
-        audit_record(actor=None, action="content.post.fail", obj=post, after={"reason": f"account {account.status}"})
-        return "account"
-    pause = pause_covering(account, now)
-    if pause is not None:
-        _release(post_id, token, reason=f"held by pause #{pause.pk}")
-        return "paused"
-    # The point of no return: claim the send itself, conditionally on the token, the status and
-    # the approved revision's hash. Zero rows: someone else is sending it, or it changed.
-    moved = Post.objects.filter(
-        pk=post_id, lease_token=token, status=PostStatus.PUBLISHING, sending_started_at__isnull=True,
-        approved_revision__sha256=revision.sha256, revision_id=revision.pk,
-    ).update(sending_started_at=now, attempts=post.attempts + 1, lease_expires_at=now + LEASE)
-    if not moved:
-        return "not-mine"
-    publisher = publishers.get_publisher(account)
-    # Numbered over the post's whole life (a retry by hand starts a new series of `attempts`).
-    number = PublishAttempt.objects.filter(post=post).count() + 1
-    attempt = PublishAttempt.objects.create(
-        post=post, number=number, revision=revision, publisher=publisher.name or account.publisher,
-        idempotency_key=publishers.idempotency_key(post, revision), started_at=now,
-    )
-    result = publisher.send(post=post, revision=revision, account=account, idempotency_key=attempt.idempotency_key,
-                            media_urls=publishers.media_urls(revision))
-    attempt.finished_at = timezone.now()
-    attempt.outcome = result.outcome
-    attempt.http_status = result.http_status
-    attempt.reason = result.reason
-    attempt.save(update_fields=["finished_at", "outcome", "http_status", "reason"])
-    return _record(post, token, result, attempts=post.attempts + 1)
+    loaded = Post.objects.select_related("account__platform", "account__brand", "account__dealer",
+                                         "approved_revision").filter(pk__in=wanted)
+    ready = []
+    for post in loaded:
+        token = wanted[post.pk]
+        if post.lease_token != token or post.status != PostStatus.PUBLISHING or post.sending_started_at is not None:
+            continue
+        revision = post.approved_revision
+        if revision is None or post.revision_id != revision.pk:
+            # Edited after approval: what would go out is not what was approved.
+            _finish(post.pk, token, status=PostStatus.IN_REVIEW if post.revision_id else PostStatus.DRAFT,
+                    last_error="changed after approval")
+            outcomes[post.pk] = "changed"
+            continue
+        account = post.account
+        if account.status != AccountStatus.ACTIVE:
+            with transaction.atomic():
+                if _finish(post.pk, token, status=PostStatus.FAILED, sending_started_at=None,
+                           last_error=f"account {account.status}: nothing may publish on it"):
+                    audit_record(actor=None, action="content.post.fail", obj=post,
+                                 after={"reason": f"account {account.status}"})
+            outcomes[post.pk] = "account"
+            continue
+        ready.append(post)
+    # A pause created since the claim still stops the post: one query for the batch's accounts.
+    if ready:
+        paused = set(SocialAccount.objects.filter(pk__in={post.account_id for post in ready})
+                     .filter(accounts_paused_q(now)).values_list("pk", flat=True))
+        for post in [post for post in ready if post.account_id in paused]:
+            pause = pause_covering(post.account, now)
+            _release(post.pk, wanted[post.pk], reason=f"held by pause #{pause.pk}" if pause else "held by a pause")
+            outcomes[post.pk] = "paused"
+        ready = [post for post in ready if post.account_id not in paused]
+    sending = _start_sending(ready, wanted, now)
+    if not sending:
+        return outcomes
+    results = _send_all(sending)
+    outcomes.update(_record_many([(post, wanted[post.pk], attempt, result) for post, attempt, result in results]))
+    return outcomes
 
 
 @transaction.atomic
-def _record(post, token, result, *, attempts):
-    """Apply the platform's answer; the post's new state and its audit event commit together."""
+def _start_sending(posts, tokens, now):
+    """The point of no return: claim the sends themselves, conditionally on each post's token, status
+    and approved revision, under row locks; with an attempt row each. [(post, attempt)]."""
+    if not posts:
+        return []
+    by_token = {}
+    for post in posts:
+        by_token.setdefault(tokens[post.pk], []).append(post.pk)
+    locked = {}
+    for token, ids in by_token.items():
+        locked.update({
+            pk: (revision_id, approved_id) for pk, revision_id, approved_id in
+            Post.objects.select_for_update(of=("self",)).filter(
+                pk__in=ids, lease_token=token, status=PostStatus.PUBLISHING, sending_started_at__isnull=True,
+            ).values_list("pk", "revision_id", "approved_revision_id")
+        })
+    # Zero rows for a post: someone else is sending it, or it changed since it was loaded.
+    posts = [post for post in posts
+             if locked.get(post.pk) == (post.approved_revision_id, post.approved_revision_id)]
+    if not posts:
+        return []
+    ids = [post.pk for post in posts]
+    Post.objects.filter(pk__in=ids).update(sending_started_at=now, attempts=F("attempts") + 1,
+                                           lease_expires_at=now + LEASE)
+    # Numbered over the post's whole life (a retry by hand starts a new series of `attempts`).
+    numbers = dict(PublishAttempt.objects.filter(post_id__in=ids).values("post_id")
+                   .annotate(n=Count("id")).values_list("post_id", "n"))
+    attempts = []
+    for post in posts:
+        post.attempts += 1
+        post.sending_started_at = now
+        attempts.append(PublishAttempt(
+            post=post, number=numbers.get(post.pk, 0) + 1, revision=post.approved_revision,
+            publisher=publishers.get_publisher(post.account).name or post.account.publisher,
+            idempotency_key=publishers.idempotency_key(post, post.approved_revision), started_at=now,
+        ))
+    PublishAttempt.objects.bulk_create(attempts)
+    return list(zip(posts, attempts, strict=True))
+
+
+_senders = {"pid": None, "pool": None}
+_senders_lock = threading.Lock()
+
+
+def _send_pool():
+    # One pool per process, made after a prefork child is forked; its threads keep their HTTP
+    # connections (the webhook publisher's pools are per thread).
+    with _senders_lock:
+        if _senders["pid"] != os.getpid():
+            _senders["pool"] = ThreadPoolExecutor(max_workers=SEND_THREADS, thread_name_prefix="publish-send")
+            _senders["pid"] = os.getpid()
+        return _senders["pool"]
+
+
+def _send_one(publisher, post, attempt, media_urls):
+    try:
+        return publisher.send(post=post, revision=post.approved_revision, account=post.account,
+                              idempotency_key=attempt.idempotency_key, media_urls=media_urls)
+    except Exception as exc:  # a publisher's bug must not lose the batch: the post may be live
+        logger.exception("publisher %s raised for post %s", publisher.name, post.pk)
+        return publishers.PublishResult(publishers.Outcome.AMBIGUOUS, idempotent=publisher.idempotent,
+                                        reason=f"publisher error: {type(exc).__name__}")
+
+
+def _send_all(sending):
+    """Send every post of the batch: at once on the send pool for publishers that only talk to the
+    network, one by one here for those that use the database. [(post, attempt, result)]."""
+    futures, results = {}, {}
+    for post, attempt in sending:
+        publisher = publishers.get_publisher(post.account)
+        media = publishers.media_urls(post.approved_revision)
+        if publisher.concurrent and len(sending) > 1:
+            futures[post.pk] = _send_pool().submit(_send_one, publisher, post, attempt, media)
+        else:
+            results[post.pk] = _send_one(publisher, post, attempt, media)
+    for post_id, future in futures.items():
+        results[post_id] = future.result()
+    finished = timezone.now()
+    out = []
+    for post, attempt in sending:
+        result = results[post.pk]
+        attempt.finished_at, attempt.outcome = finished, result.outcome
+        attempt.http_status, attempt.reason = result.http_status, result.reason
+        out.append((post, attempt, result))
+    return out
+
+
+@transaction.atomic
+def _record_many(items):
+    """Apply the platforms' answers [(post, token, attempt, result)]: the posts' new states, their
+    attempts and their audit events commit together. {post_id: outcome}."""
     outcome = publishers.Outcome
     now = timezone.now()
-    if result.outcome == outcome.PUBLISHED:
-        if _finish(post.pk, token, status=PostStatus.PUBLISHED, external_id=result.external_id[:200],
-                   url=result.url[:500], published_at=now, last_error=""):
-            audit_record(actor=None, action="content.post.publish", obj=post,
-                         after={"external_id": result.external_id, "url": result.url, "attempts": attempts})
-        return "published"
-    if result.outcome == outcome.PENDING_CONFIRMATION:
-        # A person posts it by hand; the post stays `publishing` (no lease: the sweeper leaves it).
-        _finish(post.pk, token, status=PostStatus.PUBLISHING, handed_over_at=now, last_error="")
-        return "handed-over"
-    retryable = result.outcome == outcome.RETRY or (result.outcome == outcome.AMBIGUOUS and result.idempotent)
-    if retryable and attempts < MAX_ATTEMPTS:
-        _release(post.pk, token, reason=result.reason, next_attempt_at=now + _backoff(attempts, result.retry_after))
-        return "retry"
-    if result.outcome == outcome.AMBIGUOUS and not result.idempotent:
-        status, reason = PostStatus.NEEDS_REVIEW, f"may or may not be live: {result.reason}"
-    elif retryable:
-        status, reason = PostStatus.FAILED, f"attempts spent: {result.reason}"
-    else:
-        status, reason = PostStatus.FAILED, result.reason
-    if _finish(post.pk, token, status=status, last_error=reason):
-        audit_record(actor=None, action=f"content.post.{status}", obj=post, after={"reason": reason})
-        _notify_outcome(post, status, reason)
-    return status
+    PublishAttempt.objects.bulk_update([attempt for _post, _token, attempt, _result in items],
+                                       ["finished_at", "outcome", "http_status", "reason"])
+    outcomes, by_id = {}, {}
+    published, handed_over, released, final = [], [], [], []
+    for post, token, _attempt, result in items:
+        by_id[post.pk] = (post, result)
+        attempts = post.attempts
+        retryable = result.outcome == outcome.RETRY or (result.outcome == outcome.AMBIGUOUS and result.idempotent)
+        if result.outcome == outcome.PUBLISHED:
+            published.append((post.pk, token, {"external_id": result.external_id[:200], "url": result.url[:500]}))
+            outcomes[post.pk] = "published"
+        elif result.outcome == outcome.PENDING_CONFIRMATION:
+            # A person posts it by hand; the post stays `publishing` (no lease: the sweeper leaves it).
+            handed_over.append((post.pk, token, {}))
+            outcomes[post.pk] = "handed-over"
+        elif retryable and attempts < MAX_ATTEMPTS:
+            released.append((post.pk, token, {"last_error": result.reason,
+                                               "next_attempt_at": now + _backoff(attempts, result.retry_after)}))
+            outcomes[post.pk] = "retry"
+        else:
+            if result.outcome == outcome.AMBIGUOUS and not result.idempotent:
+                status, reason = PostStatus.NEEDS_REVIEW, f"may or may not be live: {result.reason}"
+            elif retryable:
+                status, reason = PostStatus.FAILED, f"attempts spent: {result.reason}"
+            else:
+                status, reason = PostStatus.FAILED, result.reason
+            final.append((post.pk, token, {"status": status, "last_error": reason}))
+            outcomes[post.pk] = status
+    applied = _finish_many(published, status=PostStatus.PUBLISHED, published_at=now, last_error="")
+    events = [{"action": "content.post.publish", "obj": by_id[pk][0],
+               "after": {"external_id": by_id[pk][1].external_id, "url": by_id[pk][1].url,
+                         "attempts": by_id[pk][0].attempts}}
+              for pk, _token, _row in published if pk in applied]
+    _finish_many(handed_over, status=PostStatus.PUBLISHING, handed_over_at=now, last_error="")
+    _finish_many(released, status=PostStatus.SCHEDULED, sending_started_at=None)
+    applied = _finish_many(final)
+    for pk, _token, row in final:
+        if pk in applied:
+            events.append({"action": f"content.post.{row['status']}", "obj": by_id[pk][0],
+                           "after": {"reason": row["last_error"]}})
+    if events:
+        audit_record_many(actor=None, events=events)
+    for pk, _token, row in final:
+        if pk in applied:
+            _notify_outcome(by_id[pk][0], row["status"], row["last_error"])
+    return outcomes
+
+
+def _finish_many(entries, **changes):
+    """`_finish` for many posts at once: entries [(post_id, token, {field: value})], each row's own
+    fields (the same names in every row) beside `changes` common to all. Applied only to the posts
+    whose lease is still the token given; the set of their ids. One statement on PostgreSQL."""
+    if not entries:
+        return set()
+    changes.setdefault("lease_token", None)
+    changes.setdefault("lease_expires_at", None)
+    changes["updated_at"] = timezone.now()
+    if connection.vendor != "postgresql" or len(entries) == 1:
+        return {pk for pk, token, row in entries if _finish(pk, token, **{**changes, **row})}
+    fields = Post._meta.get_field
+    quote = connection.ops.quote_name
+    row_names = list(entries[0][2])
+    columns = [quote("id"), quote("token")] + [quote(fields(name).column) for name in row_names]
+    casts = [Post._meta.pk.db_type(connection), fields("lease_token").db_type(connection)] + [
+        fields(name).db_type(connection) for name in row_names]
+    row_sql = "(" + ", ".join(f"CAST(%s AS {cast})" for cast in casts) + ")"
+    params = []
+    for pk, token, row in entries:
+        params += [pk, token] + [fields(name).get_db_prep_save(row[name], connection) for name in row_names]
+    assignments = [f"{quote(fields(name).column)} = v.{quote(fields(name).column)}" for name in row_names]
+    for name, value in changes.items():
+        assignments.append(f"{quote(fields(name).column)} = %s")
+        params.append(fields(name).get_db_prep_save(value, connection))
+    params.append(PostStatus.PUBLISHING)
+    table = quote(Post._meta.db_table)
+    sql = (f"WITH v ({', '.join(columns)}) AS (VALUES {', '.join([row_sql] * len(entries))}) "
+           f"UPDATE {table} AS p SET {', '.join(assignments)} FROM v "
+           f"WHERE p.{quote('id')} = v.{quote('id')} AND p.{quote(fields('lease_token').column)} = v.{quote('token')} "
+           f"AND p.{quote(fields('status').column)} = %s RETURNING p.{quote('id')}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _notify_outcome(post, status, reason):

@@ -1,5 +1,7 @@
 """Thin Celery tasks of the content app: load by id, call one function, own the retry policy."""
 
+from collections import Counter
+
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
@@ -46,9 +48,18 @@ def pauses_expire():
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def publish_batch(claims):
+    """Send a batch of claimed posts [[post_id, lease_token], …]. Redelivered after a lost worker,
+    it finds each post's lease moved on or its send already claimed, and does nothing for it."""
+    from .dispatch import publish_many
+
+    outcomes = publish_many(claims)
+    return dict(Counter(outcomes.values()))
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def publish_post(post_id, lease_token):
-    """Send one claimed post. Redelivered after a lost worker, it finds the lease token moved on or
-    the send already claimed, and does nothing."""
+    """Send one claimed post (tasks enqueued before `publish_batch` existed; the same code)."""
     from .dispatch import publish
 
     return publish(post_id, lease_token)

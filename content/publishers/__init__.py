@@ -52,10 +52,14 @@ class PublishResult:
 
 class Publisher:
     """The interface. `idempotent`: whether a repeated send with the same idempotency key is
-    recognised by the platform (so an ambiguous failure may be retried safely)."""
+    recognised by the platform (so an ambiguous failure may be retried safely). `concurrent`: see
+    below."""
 
     name = ""
     idempotent = False
+    # Whether `send` may run on another thread than the caller's: it touches no database (the
+    # dispatcher sends such posts of a batch at once).
+    concurrent = False
 
     def send(self, *, post, revision, account, idempotency_key, media_urls):
         raise NotImplementedError

@@ -84,6 +84,7 @@ def encode(data):
 class WebhookPublisher(Publisher):
     name = "webhook"
     idempotent = True
+    concurrent = True  # network only: the dispatcher sends a batch's webhooks at once
 
     def send(self, *, post, revision, account, idempotency_key, media_urls):
         url = account.webhook_url or ""

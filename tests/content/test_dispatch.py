@@ -1,6 +1,7 @@
 """The dispatcher, the publish step and the sweeper, in process against a real local endpoint:
 what is claimed when, what reaches the platform, and what each answer does to the post."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -271,3 +272,74 @@ def test_a_retry_that_would_go_out_past_the_missed_window_fails_as_missed(accoun
     post.refresh_from_db()
     assert post.status == PostStatus.FAILED and post.last_error.startswith("missed")
     assert len(stub.requests) == 1
+
+
+def _answer_by_body(request, number):
+    body = request.json()["body"]
+    if "busy" in body:
+        return Answer(429, b'{"error": "slow down"}', {"Retry-After": "120"})
+    if "bad" in body:
+        return Answer(400, b'{"error": "text too long"}')
+    return Answer(201, json.dumps({"external_id": f"wb-{request.json()['post_id']}"}).encode())
+
+
+def test_a_batch_records_each_answer_on_its_own_post(brand, platforms, marketer, queue):
+    with StubPlatform(script=_answer_by_body) as stub:
+        account = SocialAccountFactory(brand=brand, platform=platforms["weibo"], tier="self_operated",
+                                       handle="batch_hook", publisher="webhook", webhook_url=stub.url,
+                                       webhook_secret=SECRET)
+        at = timezone.now() + timedelta(seconds=1)
+        ok1, busy, bad, ok2 = (approved(account, marketer, at=at, body=f"{word} {TEXT}")
+                               for word in ("ok one", "busy", "bad", "ok two"))
+        with time_machine.travel(timezone.now() + timedelta(seconds=2)):
+            queue.dispatch()
+            claims = queue.claims
+            assert len(claims) == 4
+            outcomes = dispatch.publish_many(claims)
+            assert outcomes == {ok1.pk: "published", busy.pk: "retry", bad.pk: "failed", ok2.pk: "published"}
+            # A redelivered task sends nothing again.
+            assert dispatch.publish_many(claims) == dict.fromkeys(outcomes, "not-mine")
+            now = timezone.now()
+        assert len(stub.requests) == 4
+    for post in (ok1, busy, bad, ok2):
+        post.refresh_from_db()
+    assert (ok1.status, ok1.external_id, ok2.status, ok2.external_id) == (
+        PostStatus.PUBLISHED, f"wb-{ok1.pk}", PostStatus.PUBLISHED, f"wb-{ok2.pk}")
+    assert ok1.lease_token is None and ok1.published_at is not None
+    assert busy.status == PostStatus.SCHEDULED and busy.next_attempt_at >= now + timedelta(seconds=119)
+    assert busy.last_error.startswith("HTTP 429") and busy.lease_token is None and busy.sending_started_at is None
+    assert bad.status == PostStatus.FAILED and bad.last_error == "HTTP 400: text too long"
+    attempts = {a.post_id: a for a in PublishAttempt.objects.filter(post__in=[ok1, busy, bad, ok2])}
+    assert {pk: (a.outcome, a.http_status) for pk, a in attempts.items()} == {
+        ok1.pk: ("published", 201), busy.pk: ("retry", 429), bad.pk: ("failed", 400), ok2.pk: ("published", 201)}
+    assert all(a.finished_at is not None for a in attempts.values())
+    events = AuditEvent.objects.filter(object_type="content.post")
+    assert sorted(events.filter(action="content.post.publish").values_list("object_id", flat=True)) == sorted(
+        [str(ok1.pk), str(ok2.pk)])
+    assert list(events.filter(action="content.post.failed").values_list("object_id", flat=True)) == [str(bad.pk)]
+    assert not AuditEvent.objects.filter(action="content.post.publish", object_id=str(busy.pk)).exists()
+
+
+def _claims_of(count, account, marketer, queue):
+    at = timezone.now() + timedelta(seconds=1)
+    for index in range(count):
+        approved(account, marketer, at=at, body=f"{TEXT} {index}")
+    with time_machine.travel(timezone.now() + timedelta(seconds=2)):
+        queue.dispatch()
+    claims, queue.claims = queue.claims, []
+    return claims
+
+
+def test_a_batch_costs_the_same_queries_for_5_posts_as_for_20(account, marketer, stub, queue):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for size in (5, 20):
+        claims = _claims_of(size, account, marketer, queue)
+        with CaptureQueriesContext(connection) as queries:
+            outcomes = dispatch.publish_many(claims)
+        assert set(outcomes.values()) == {"published"}
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+    assert Post.objects.filter(account=account, status=PostStatus.PUBLISHED).count() == 25

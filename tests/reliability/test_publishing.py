@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from content import dispatch
 from content.models import Pause, PauseScope, Post, PostStatus, Revision, content_sha256
-from content.tasks import publish_post
+from content.tasks import publish_batch
 from tests.factories import SocialAccountFactory
 from tests.stub_platform import Answer, StubPlatform
 from tests.transactional import migrated_data, reseeded_after_session  # noqa: F401
@@ -167,9 +167,10 @@ def approved_posts(account, author, count, *, at=None, text="Approved text"):
 
 
 def to_queue(queue):
+    """What the dispatcher does after its claims commit (batched `publish_batch` tasks), on the
+    test's own queue."""
     def enqueue(claims):
-        for post_id, token in claims:
-            publish_post.apply_async((post_id, str(token)), queue=queue)
+        dispatch._enqueue(claims, queue=queue)
     return enqueue
 
 
@@ -272,7 +273,8 @@ def test_a_worker_killed_while_waiting_for_the_answer_is_resent_with_the_same_ke
 def _waiting_on_a_lock():
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                       "AND wait_event_type = 'Lock' AND query LIKE 'UPDATE \"content_post\"%%'")
+                       "AND wait_event_type = 'Lock' AND (query LIKE 'UPDATE \"content_post\"%%' "
+                       "OR query LIKE '%%FROM \"content_post\"%%FOR UPDATE%%')")
         return cursor.fetchone()[0] > 0
 
 
@@ -560,9 +562,9 @@ def test_redis_restarted_mid_burst_loses_queued_tasks_and_the_sweeper_recovers_e
         try:
             with app.connection_for_write(own_redis.url) as conn:
                 def enqueue(claims):
-                    for post_id, token in claims:
-                        publish_post.apply_async((post_id, str(token)), queue=queue, connection=conn,
-                                                 retry=False)
+                    for start in range(0, len(claims), 5):
+                        chunk = [[post_id, str(token)] for post_id, token in claims[start:start + 5]]
+                        publish_batch.apply_async((chunk,), queue=queue, connection=conn, retry=False)
                 dispatch.sweep()
                 dispatch.dispatch_due(enqueue=enqueue)
         except Exception as exc:  # Redis is down: the claims stay, the sweeper re-drives them
