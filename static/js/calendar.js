@@ -207,11 +207,21 @@
     status.className = "ev-status-label";
     status.textContent = (strings.statuses || {})[post.status] || post.status;
     box.appendChild(status);
-    if (arg.event.title) {
+    // The API's title starts with the account, which the line above already names.
+    var text = String(arg.event.title || "");
+    if (text.indexOf(post.account_label) === 0) text = text.slice(post.account_label.length).trim();
+    if (text) {
       var title = document.createElement("span");
       title.className = "ev-title";
-      title.textContent = arg.event.title;
+      title.textContent = text;
       box.appendChild(title);
+    }
+    if (arg.view.type.indexOf("list") === 0) {
+      // The list view makes its rows clickable through a link in the title cell: it must be there.
+      var link = document.createElement("a");
+      link.href = post.url;
+      link.appendChild(box);
+      return { domNodes: [link] };
     }
     return { domNodes: [box] };
   }
@@ -309,6 +319,9 @@
       scrollTime: "08:00:00",
       defaultTimedEventDuration: "00:30:00",
       displayEventEnd: false,
+      // 24-hour clock, as on every other page.
+      eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
+      slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
       editable: false,
       eventDurationEditable: false,
       eventSources: [{ id: "posts", events: fetchPosts }, { id: "blocked", events: fetchBlockedDays }],
@@ -320,12 +333,18 @@
       eventSourceFailure: function () { showAlert(strings.load_failed); },
       loading: function (isLoading) {
         element.setAttribute("aria-busy", isLoading ? "true" : "false");
-        if (isLoading) showStatus(strings.loading);
+        // Never over a message the person has not read yet (a move is followed by a refetch).
+        if (isLoading && statusBox && !statusBox.textContent) showStatus(strings.loading);
         else if (statusBox && statusBox.textContent === strings.loading) showStatus("");
       },
       datesSet: rememberState,
-      views: { timeGridWeek: { height: 760 } },
+      // Month and list grow with their content; the week scrolls inside a window of the day,
+      // opened at eight in the morning.
+      viewDidMount: function (arg) {
+        if (calendar) calendar.setOption("height", arg.view.type.indexOf("timeGrid") === 0 ? 820 : "auto");
+      },
     };
+    if (config.initialView.indexOf("timeGrid") === 0) options.height = 820;
     if (english) {
       options.buttonText = { today: strings.today, month: strings.month, week: strings.week, list: strings.list };
     }
