@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Role, User
 from approvals import workflow
@@ -112,8 +113,15 @@ def _calendar_strings():
         "blocked_with_note": _("Blocked: {owner} — {note}"),
         "no_blocked_days": _("No blocked days ahead."),
         "blocked_added": _("{date} is blocked."),
-        "blocked_conflicts": _("{date} is blocked, but {count} post(s) are planned that day: they will not go out "
-                               "unless they are moved."),
+        # {count} is 1 in the first and more in the second (the page has no plural rules of its own).
+        "blocked_conflict": ngettext("{date} is blocked, but {count} post is planned that day: it will not go out "
+                                     "unless it is moved.",
+                                     "{date} is blocked, but {count} posts are planned that day: they will not go "
+                                     "out unless they are moved.", 1),
+        "blocked_conflicts": ngettext("{date} is blocked, but {count} post is planned that day: it will not go out "
+                                      "unless it is moved.",
+                                      "{date} is blocked, but {count} posts are planned that day: they will not go "
+                                      "out unless they are moved.", 2),
         "blocked_removed": _("{date} is no longer blocked."),
         "unblock": _("Unblock"),
         "unblock_label": _("Unblock {date}"),

@@ -511,7 +511,8 @@
         }
         var conflicts = (answer.data && answer.data.conflicts) || [];
         if (conflicts.length) {
-          showAlert(format(strings.blocked_conflicts, { date: date, count: conflicts.length }), "warning");
+          var warning = conflicts.length === 1 ? strings.blocked_conflict : strings.blocked_conflicts;
+          showAlert(format(warning, { date: date, count: conflicts.length }), "warning");
         } else {
           showAlert("");
         }

@@ -140,6 +140,13 @@ def test_a_marketer_drags_a_post_to_another_day_and_its_approval_stands(page, li
     title = event.get_attribute("title")
     assert "Asia/Shanghai" in title and at(tuesday, 10).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") in title
     page.screenshot(path="/tmp/calendar-week.png", full_page=True)
+    # The filters ask the API again: the marketer owns no account, then back to everyone's.
+    filters = page.get_by_test_id("calendar-filters")
+    filters.get_by_label("Owner").select_option("me")
+    expect(_event(page, post)).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"owner=me"))
+    filters.get_by_label("Owner").select_option("")
+    expect(_event(page, post)).to_be_visible()
 
     _drag(page, event, _column(page, wednesday), slot="11:30")
 
@@ -242,6 +249,12 @@ def test_an_executive_approves_a_post_from_my_calendar(page, live_server, brand,
     _open(page, live_server, "/calendar/mine/", day, "listMonth")
     event = _event(page, post)
     expect(event).to_contain_text("In review")
+    # With the keyboard: the post is a link in the list; Enter opens it in place, Escape closes it.
+    event.locator(".fc-list-event-title a").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("post-panel")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("post-panel")).to_be_hidden()
     event.locator(".fc-list-event-title").click()
 
     panel = page.get_by_test_id("post-panel")
@@ -279,7 +292,7 @@ def test_an_executive_blocks_a_day_and_manages_the_calendar_link(page, live_serv
     page.keyboard.press("Enter")
 
     expect(page.get_by_test_id("calendar-alert")).to_contain_text(
-        f"{day.isoformat()} is blocked, but 1 post(s) are planned that day")
+        f"{day.isoformat()} is blocked, but 1 post is planned that day: it will not go out unless it is moved.")
     expect(page.get_by_test_id("blocked-list")).to_contain_text("Board retreat")
     expect(page.locator(".fc-bg-event.blocked-day")).to_contain_text("Board retreat")
     blocked = BlockedDay.objects.get(owner=executive)
