@@ -149,20 +149,22 @@ _COLUMNS = ("id", "scheduled_at", "status", "account_id", "account__handle", "ac
             "campaign__name", "excerpt", "editable")
 
 
-def encode_cursor(scheduled_at, pk):
-    raw = f"{scheduled_at.astimezone(UTC).isoformat()}|{pk}".encode()
+def encode_cursor(scheduled_at, pk, count):
+    """The opaque `cursor` of the next page: where the last row was, and the range's count (counted
+    once, on the first page, rather than again on every page of a walk)."""
+    raw = f"{scheduled_at.astimezone(UTC).isoformat()}|{pk}|{count}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor):
-    """(scheduled_at, id) from a cursor, or None when it is not one of ours."""
+    """(scheduled_at, id, count) from a cursor, or None when it is not one of ours."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        when, pk = raw.split("|")
+        when, pk, count = raw.split("|")
         when = datetime.fromisoformat(when)
         if timezone.is_naive(when):
             return None
-        return when, int(pk)
+        return when, int(pk), int(count)
     except (ValueError, UnicodeDecodeError, binascii.Error):
         return None
 
@@ -184,11 +186,12 @@ def _title(label, excerpt):
 
 def calendar_page(*, user, queryset, tz, after=None, page_size=PAGE_SIZE_DEFAULT):
     """One page of calendar events from `calendar_posts(...)`, in (scheduled_at, id) order, from
-    just after `after` (a decoded cursor). One query for the rows, and one for the count unless the
-    whole range fits on this first page."""
+    just after `after` (a decoded cursor). One query for the rows, and on the first page one for the
+    count unless the whole range fits on it; later pages carry the count in their cursor."""
     page = queryset
+    count = None
     if after is not None:
-        when, pk = after
+        when, pk, count = after
         # `>=` on its own lets the (scheduled_at, id) index start at the cursor; the OR only
         # skips the rows of that same instant already given.
         page = page.filter(scheduled_at__gte=when).filter(Q(scheduled_at__gt=when) | Q(id__gt=pk))
@@ -199,7 +202,8 @@ def calendar_page(*, user, queryset, tz, after=None, page_size=PAGE_SIZE_DEFAULT
     )
     more = len(rows) > page_size
     rows = rows[:page_size]
-    count = len(rows) if after is None and not more else queryset.count()
+    if count is None:
+        count = len(rows) if not more else queryset.count()
     chinese = (get_language() or "").lower().startswith("zh")
     detail = reverse("content:post_detail", args=[0]).replace("/0/", "/%d/")
     zones = {}
@@ -234,7 +238,7 @@ def calendar_page(*, user, queryset, tz, after=None, page_size=PAGE_SIZE_DEFAULT
             "editable": editable,
             "url": detail % pk,
         })
-    next_cursor = encode_cursor(rows[-1][1], rows[-1][0]) if more else None
+    next_cursor = encode_cursor(rows[-1][1], rows[-1][0], count) if more else None
     return CalendarPage(events=events, count=count, next_cursor=next_cursor)
 
 

@@ -226,9 +226,11 @@ def test_a_cursor_walks_the_range_and_the_count_is_the_whole_range(client_for, m
     at = datetime(2026, 3, 2, tzinfo=UTC)
     posts = [post_at(brand_account, at + timedelta(hours=i // 2)) for i in range(5)]  # pairs share a time
     api = client_for(marketer)
-    seen, url = [], f"/api/v1/calendar/?{MARCH}&page_size=2"
+    seen, url, queries = [], f"/api/v1/calendar/?{MARCH}&page_size=2", []
     while url:
-        response = api.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            response = api.get(url)
+        queries.append(len(captured.captured_queries))
         assert response.status_code == 200
         body = response.json()
         assert body["count"] == 5 and body["previous"] is None
@@ -236,6 +238,7 @@ def test_a_cursor_walks_the_range_and_the_count_is_the_whole_range(client_for, m
         seen += [e["id"] for e in body["results"]]
         url = body["next"]
     assert seen == [p.pk for p in posts]
+    assert queries == [2, 1, 1]  # the first page counts the range; the cursor carries the count on
 
 
 def test_the_number_of_queries_does_not_grow_with_the_events(client_for, marketer, brand, platforms, dealer_east):
