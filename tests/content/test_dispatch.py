@@ -2,6 +2,7 @@
 what is claimed when, what reaches the platform, and what each answer does to the post."""
 
 import json
+import zoneinfo
 from datetime import timedelta
 
 import pytest
@@ -321,10 +322,10 @@ def test_a_batch_records_each_answer_on_its_own_post(brand, platforms, marketer,
 
 
 def _claims_of(count, account, marketer, queue):
-    at = timezone.now() + timedelta(seconds=1)
+    at = timezone.now() + timedelta(minutes=5)
     for index in range(count):
         approved(account, marketer, at=at, body=f"{TEXT} {index}")
-    with time_machine.travel(timezone.now() + timedelta(seconds=2)):
+    with time_machine.travel(at + timedelta(seconds=1)):
         queue.dispatch()
     claims, queue.claims = queue.claims, []
     return claims
@@ -343,3 +344,28 @@ def test_a_batch_costs_the_same_queries_for_5_posts_as_for_20(account, marketer,
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
     assert Post.objects.filter(account=account, status=PostStatus.PUBLISHED).count() == 25
+
+
+def test_nothing_goes_out_on_a_day_its_owner_blocked(brand, platforms, executive, marketer, reviewer, stub, queue):
+    from content.models import BlockedDay, Notification
+
+    account = SocialAccountFactory(brand=brand, platform=platforms["linkedin"], tier="executive", owner=executive,
+                                   ownership="personal", status="active", handle="ceo_hook", publisher="webhook",
+                                   webhook_url=stub.url, webhook_secret=SECRET)
+    at = timezone.now() + timedelta(minutes=5)
+    post = services.post_create(actor=marketer, account=account, body=TEXT, scheduled_at=at)
+    services.post_submit(actor=marketer, post=post)
+    post = services.post_approve(actor=executive, post=post)  # the owner's step
+    post = services.post_approve(actor=reviewer, post=post)  # the executive workflow's risk review
+    assert post.status == PostStatus.SCHEDULED
+    with time_machine.travel(at + timedelta(seconds=1)):
+        # Blocked after the post was approved: the send itself is refused.
+        day = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(executive.timezone)).date()
+        BlockedDay.objects.create(owner=executive, date=day, note="Board meeting", created_by=executive)
+        assert run_due(queue) == ["blocked-day"]
+    post.refresh_from_db()
+    assert stub.requests == []
+    assert post.status == PostStatus.FAILED and post.last_error.startswith("blocked day:")
+    assert day.isoformat() in post.last_error
+    assert AuditEvent.objects.filter(action="content.post.failed", object_id=str(post.pk)).exists()
+    assert Notification.objects.filter(post=post, kind=Notification.Kind.PUBLISH_FAILED).exists()
