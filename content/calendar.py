@@ -7,7 +7,7 @@ the instant into the owner's zone before comparing dates, never the other way ro
 
 The calendar API reads rows with `values_list` over explicit joins and builds plain dicts: one query
 for the page (and one to count it when it does not fit on one page), whatever the number of events.
-Measured on a 10,000-account matrix with 50,000 posts in a month: see `bench/calendar.py`.
+Measured on a 10,000-account matrix with 50,000 posts in a month: see `bench/calendar_month.py`.
 
 The writes (reschedule, block a day, rotate a feed) are in `content.services`.
 """

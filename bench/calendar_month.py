@@ -6,7 +6,7 @@ month walked with `page_size=5000` to the end, and a filtered slice (one tier on
 them, in the same run, the baseline a first version would write: a DRF ModelSerializer over the same
 range (with and without select_related), rendered to JSON the same way.
 
-    .venv/bin/python bench/calendar.py [--accounts 10000] [--posts 50000] [--other-posts 150000]
+    .venv/bin/python bench/calendar_month.py [--accounts 10000] [--posts 50000] [--other-posts 150000]
                                        [--repeat 20] [--keep] [--explain]
 
 Uses a throwaway database (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/sm_bench_calendar),
