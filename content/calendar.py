@@ -24,7 +24,7 @@ from django.db.models import Case, DateField, Exists, F, Func, OuterRef, Q, Valu
 from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
@@ -390,7 +390,13 @@ def feed_rows(user, now=None):
 
 def feed_calendar(feed, now=None):
     """The iCalendar document (bytes) of a feed: one VEVENT per post on the user's own accounts, in
-    UTC, each naming the account's zone (X-SOCIAL-MATRIX-TIMEZONE and in the description)."""
+    UTC, each naming the account's zone (X-SOCIAL-MATRIX-TIMEZONE and in the description). Written
+    in the feed's language, whatever the calendar program's request negotiates."""
+    with override(feed.language or settings.LANGUAGE_CODE):
+        return _feed_document(feed, now)
+
+
+def _feed_document(feed, now):
     from urllib.parse import urlparse
 
     import icalendar

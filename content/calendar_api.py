@@ -76,7 +76,7 @@ class CalendarQuerySerializer(serializers.Serializer):
     status = serializers.CharField(required=False, help_text=gettext_lazy("Status, or statuses separated by commas."))
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=calendar.PAGE_SIZE_MAX,
                                          default=calendar.PAGE_SIZE_DEFAULT)
-    cursor = serializers.CharField(required=False, help_text=gettext_lazy("From a previous answer's `next`."))
+    cursor = serializers.CharField(required=False, help_text=gettext_lazy("From a previous response's `next`."))
 
 
 def _instant(value, tz, field):
@@ -136,7 +136,7 @@ def read_calendar_query(request):
     if data.get("cursor"):
         after = calendar.decode_cursor(data["cursor"])
         if after is None:
-            raise serializers.ValidationError({"cursor": [_("This cursor is not one this calendar gave.")]})
+            raise serializers.ValidationError({"cursor": [_("This cursor is not valid: use the `next` link of a previous response.")]})
     return start, end, tz, filters, data["page_size"], after
 
 
@@ -160,7 +160,7 @@ class CalendarEventSerializer(serializers.Serializer):
     account_timezone = serializers.CharField()
     start_account_local = serializers.DateTimeField(help_text=gettext_lazy("With the account zone's offset."))
     zone_differs = serializers.BooleanField(
-        help_text=gettext_lazy("The account's clock shows another time than the requested zone's."))
+        help_text=gettext_lazy("The account's clock shows a different time from the requested zone."))
     editable = serializers.BooleanField(help_text=gettext_lazy("You may move it now."))
     url = serializers.CharField(help_text=gettext_lazy("Path of the post's page."))
 
@@ -195,7 +195,7 @@ class CalendarApi(APIView):
 
 
 class CalendarFeedSerializer(serializers.Serializer):
-    url = serializers.URLField(help_text=gettext_lazy("Subscribe to it in Outlook, Google or Apple calendars. "
+    url = serializers.URLField(help_text=gettext_lazy("Subscribe to it in Outlook, Google Calendar or Apple Calendar. "
                                                       "Whoever has it can read your calendar: keep it private."))
     created_at = serializers.DateTimeField()
 
@@ -286,8 +286,8 @@ class BlockedDayFilter(django_filters.FilterSet):
     end = django_filters.DateFilter(field_name="date", lookup_expr="lt",
                                     help_text=gettext_lazy("Last day (excluded), ISO date."))
     owner = django_filters.CharFilter(
-        method="filter_owner", help_text=gettext_lazy("Owner id, or `me`."),
-        validators=[RegexValidator(r"^(me|[0-9]+)$", gettext_lazy("Give an owner id or “me”."))],
+        method="filter_owner", help_text=gettext_lazy("Whose blocked days: `me` or a user id."),
+        validators=[RegexValidator(r"^(me|[0-9]+)$", gettext_lazy("Give a user id or “me”."))],
     )
 
     class Meta:

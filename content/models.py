@@ -392,11 +392,14 @@ class BlockedDay(models.Model):
 class CalendarFeed(models.Model):
     """A private ICS feed URL (`/calendar/<token>.ics`): whoever holds the token reads the calendar
     of the user's own accounts, with no login, so the token is the secret. Rotating revokes the old
-    row and creates a new one; a revoked token is kept (and answers 404) so the history is auditable."""
+    row and creates a new one; a revoked token is kept (and answers 404) so the history is auditable.
+    The feed is written in `language`, the one its owner last read the link in (a calendar program's
+    request says nothing about them)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds",
                              verbose_name=_("user"))
     token = models.CharField(max_length=64, unique=True, editable=False)
+    language = models.CharField(_("language"), max_length=16, choices=settings.LANGUAGES, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 

@@ -939,8 +939,8 @@ def _refuse_if_held(post, instant, now):
                           % {"time": _when(instant, account.timezone)}, field="scheduled_at", code="past")
     if calendar_lib.repeated_hour(instant, calendar_lib.zone(account.timezone)):
         raise DomainError(
-            _("On %(account)s's clock this is %(time)s, an hour that happens twice when daylight saving time ends "
-              "in %(zone)s: whoever reads it cannot tell which one is meant. Choose a time outside that hour.")
+            _("%(time)s happens twice in %(zone)s, the time zone of %(account)s (the clocks go back that night), "
+              "so its audience could read it as either of two moments. Choose a time outside that hour.")
             % {"account": account, "time": instant.astimezone(calendar_lib.zone(account.timezone)).strftime(
                 "%Y-%m-%d %H:%M"), "zone": account.timezone},
             field="scheduled_at", code="ambiguous_time",
@@ -1036,8 +1036,9 @@ def blocked_day_create(*, actor, date, note="", owner=None):
     if not calendar_lib.blocked_day_user_can(actor, "create", owner=owner):
         raise PermissionDeniedError(_("You can block only your own days."))
     note = (note or "").strip()
-    if len(note) > 200:
-        raise DomainError(_("Keep the note under 200 characters."), field="note")
+    note_max = BlockedDay._meta.get_field("note").max_length
+    if len(note) > note_max:
+        raise DomainError(_("The note has at most %(max)d characters.") % {"max": note_max}, field="note")
     today = timezone.now().astimezone(calendar_lib.zone(owner.timezone)).date()
     if date < today:
         raise DomainError(_("%(date)s has already passed.") % {"date": date.isoformat()}, field="date")
@@ -1075,38 +1076,55 @@ def _lock_person(user):
     return User.objects.select_for_update().get(pk=user.pk)
 
 
-def _new_feed(user):
+def _feed_language(language):
+    """One of LANGUAGES for the feed: `language`, else the one active now (the request's)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    try:
+        return translation.get_supported_language_variant(language or translation.get_language() or "")
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def _new_feed(user, language):
     import secrets
 
     from .models import CalendarFeed
 
-    return CalendarFeed.objects.create(user=user, token=secrets.token_urlsafe(32))
+    return CalendarFeed.objects.create(user=user, token=secrets.token_urlsafe(32), language=language)
 
 
 @transaction.atomic
-def calendar_feed_get(*, actor):
+def calendar_feed_get(*, actor, language=None):
     """The person's live ICS feed, created on first use. The token is the secret: it is never
-    written to the audit log, only the feed's id."""
+    written to the audit log, only the feed's id. The feed follows the language the person reads
+    the link in (`language`, default the active one): a calendar program's request cannot say."""
     from .models import CalendarFeed
 
     _lock_person(actor)
+    language = _feed_language(language)
     feed = CalendarFeed.objects.filter(user=actor, revoked_at__isnull=True).first()
     if feed is None:
-        feed = _new_feed(actor)
+        feed = _new_feed(actor, language)
         audit_record(actor=actor, action="calendar.feed.create", obj=feed, after={"feed_id": feed.pk})
+    elif feed.language != language:
+        feed.language = language
+        feed.save(update_fields=["language"])
     return feed
 
 
 @transaction.atomic
-def calendar_feed_rotate(*, actor):
-    """Revoke the person's feed URL and give them a new one (the old one answers 404 from now on)."""
+def calendar_feed_rotate(*, actor, language=None):
+    """Revoke the person's feed URL and give them a new one (the old one answers 404 from now on),
+    in `language` (default the active one)."""
     from .models import CalendarFeed
 
     _lock_person(actor)
     now = timezone.now()
     old = list(CalendarFeed.objects.filter(user=actor, revoked_at__isnull=True).values_list("pk", flat=True))
     CalendarFeed.objects.filter(pk__in=old).update(revoked_at=now)
-    feed = _new_feed(actor)
+    feed = _new_feed(actor, _feed_language(language))
     audit_record(actor=actor, action="calendar.feed.rotate", obj=feed, before={"feed_ids": old},
                  after={"feed_id": feed.pk})
     return feed

@@ -260,7 +260,7 @@
       }, function () {
         info.revert();
         showStatus("");
-        showAlert(strings.failed);
+        showAlert(strings.move_failed);
       });
   }
 
@@ -428,7 +428,7 @@
             buttons.forEach(function (button) { button.disabled = false; });
           }
         }, function () {
-          error.textContent = strings.failed;
+          error.textContent = strings.decision_failed;
           buttons.forEach(function (button) { button.disabled = false; });
         });
     });
@@ -495,7 +495,7 @@
       } else {
         showAlert(format(strings.request_failed, { message: errorMessage(answer) }));
       }
-    }, function () { showAlert(strings.failed); });
+    }, function () { showAlert(strings.unblock_failed); });
   }
 
   function bindBlockedDays() {
@@ -520,7 +520,7 @@
         blockedForm.reset();
         loadBlockedDays();
         calendar.refetchEvents();
-      }, function () { showAlert(strings.failed); });
+      }, function () { showAlert(strings.block_failed); });
     });
     loadBlockedDays();
   }

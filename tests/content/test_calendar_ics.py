@@ -112,6 +112,30 @@ def test_the_feed_holds_the_posts_of_ones_own_accounts_in_utc_with_their_zone(cl
     assert str(events[published.pk]["STATUS"]) == "CONFIRMED"
 
 
+def test_the_feed_is_written_in_its_owners_language_not_the_calendar_programs(client, client_for, employee,
+                                                                             own_accounts):
+    """A calendar program's request says nothing about the person: the feed speaks the language they
+    read the link in (My calendar, in Chinese here), and follows them when they switch."""
+    personal, _recruiting = own_accounts
+    post = post_at(personal, datetime(2026, 3, 2, 1, 30, tzinfo=UTC))
+    api = client_for(employee)
+    api.cookies["django_language"] = "zh-hans"
+    path = feed_path(api)
+    assert CalendarFeed.objects.get().language == "zh-hans"
+
+    calendar, events = events_of(client.get(path, headers={"accept-language": "en"}))
+    description = str(events[post.pk]["DESCRIPTION"])
+    assert "状态：已排期" in description and "账号时间：2026-03-02 09:30（Asia/Shanghai）" in description
+    assert "Status:" not in description and "Account time:" not in description
+    assert str(calendar["X-WR-CALNAME"]).startswith("社媒矩阵：")
+
+    api.cookies["django_language"] = "en"
+    assert feed_path(api) == path  # the same link, now in English
+    _calendar, events = events_of(client.get(path, headers={"accept-language": "zh-hans"}))
+    description = str(events[post.pk]["DESCRIPTION"])
+    assert "Status: Scheduled" in description and "Account time: 2026-03-02 09:30 (Asia/Shanghai)" in description
+
+
 def test_a_marketer_who_sees_the_whole_brand_gets_only_their_own_accounts(client, client_for, marketer,
                                                                           brand_account, executive_account):
     post_at(brand_account, datetime(2026, 3, 2, tzinfo=UTC), author=marketer)
