@@ -227,6 +227,14 @@ PUBLISH_HTTP_TIMEOUT = env_int("PUBLISH_HTTP_TIMEOUT", 10)
 # re-drive it (keep it well above PUBLISH_HTTP_TIMEOUT), and the first retry's backoff.
 PUBLISH_LEASE_SECONDS = env_int("PUBLISH_LEASE_SECONDS", 120)
 PUBLISH_BACKOFF_BASE_SECONDS = env_int("PUBLISH_BACKOFF_BASE_SECONDS", 30)
+# Due posts claimed per transaction; claimed posts per publish task (sent at once); threads per
+# worker process sending them.
+PUBLISH_CLAIM_BATCH = env_int("PUBLISH_CLAIM_BATCH", 500)
+PUBLISH_TASK_BATCH = env_int("PUBLISH_TASK_BATCH", 100)
+PUBLISH_SEND_THREADS = env_int("PUBLISH_SEND_THREADS", 64)
+# Room, besides the longest send (twice PUBLISH_HTTP_TIMEOUT), to record an answer before the lease
+# ends: a send is not started later than both before its lease ends.
+PUBLISH_SEND_MARGIN_SECONDS = env_int("PUBLISH_SEND_MARGIN_SECONDS", 30)
 # Posts published by hand (the assisted publisher): a reminder every this many seconds from the post's
 # time until someone confirms its live URL; failed as overdue once this many seconds have passed.
 ASSISTED_REMIND_AFTER = env_int("ASSISTED_REMIND_AFTER", 2 * 60 * 60)

@@ -9,9 +9,10 @@ second worker."""
 from django.conf import settings
 from django.core import checks
 
-# A send takes at most the connect timeout plus the read timeout; the rest of the batch's work
-# (loading, recording) is well under this margin.
-LEASE_MARGIN_SECONDS = 30
+# A send takes at most the connect timeout plus the read timeout; PUBLISH_SEND_MARGIN_SECONDS is room
+# for the rest of the batch's work (recording). The dispatcher starts no send later than both before
+# its lease ends (dispatch.SEND_DEADLINE_MARGIN): the lease needs the margin once more on top, for
+# the time a post may wait for a free send thread.
 
 
 @checks.register(checks.Tags.compatibility)
@@ -19,12 +20,15 @@ def publishing_settings(app_configs=None, **kwargs):
     problems = []
     timeout = int(getattr(settings, "PUBLISH_HTTP_TIMEOUT", 10))
     lease = int(getattr(settings, "PUBLISH_LEASE_SECONDS", 120))
-    if lease < 2 * timeout + LEASE_MARGIN_SECONDS:
+    margin = int(getattr(settings, "PUBLISH_SEND_MARGIN_SECONDS", 30))
+    needed = 2 * timeout + 2 * margin
+    if lease < needed:
         problems.append(checks.Error(
             f"PUBLISH_LEASE_SECONDS ({lease}) must be at least twice PUBLISH_HTTP_TIMEOUT ({timeout}) plus "
-            f"{LEASE_MARGIN_SECONDS} s: a lease that ends while a worker still waits for the platform lets the "
-            "sweeper send the post a second time.",
-            hint=f"Set PUBLISH_LEASE_SECONDS to {2 * timeout + LEASE_MARGIN_SECONDS} or more, or lower "
+            f"twice PUBLISH_SEND_MARGIN_SECONDS ({margin}): a lease that ends while a worker still waits for the "
+            "platform lets the sweeper send the post a second time, and one barely longer leaves no time to start "
+            "a send.",
+            hint=f"Set PUBLISH_LEASE_SECONDS to {needed} or more, or lower "
                  "PUBLISH_HTTP_TIMEOUT.",
             id="content.E001",
         ))

@@ -51,8 +51,12 @@ BACKOFF_BASE = getattr(settings, "PUBLISH_BACKOFF_BASE_SECONDS", 30)
 BACKOFF_MAX = getattr(settings, "PUBLISH_BACKOFF_MAX_SECONDS", 3600)
 BATCH_SIZE = getattr(settings, "PUBLISH_CLAIM_BATCH", 500)
 # Posts per publish task, and threads per worker process sending them at once.
-TASK_BATCH = getattr(settings, "PUBLISH_TASK_BATCH", 25)
+TASK_BATCH = getattr(settings, "PUBLISH_TASK_BATCH", 100)
 SEND_THREADS = getattr(settings, "PUBLISH_SEND_THREADS", 64)
+# The longest a send may take (connect, then the answer) plus room to record it: a send not started
+# this long before its lease ends is not started (content/checks.py keeps the lease above it).
+SEND_DEADLINE_MARGIN = timedelta(seconds=2 * getattr(settings, "PUBLISH_HTTP_TIMEOUT", 10)
+                                 + getattr(settings, "PUBLISH_SEND_MARGIN_SECONDS", 30))
 
 
 def _enqueue(claims, *, queue=None):
@@ -272,7 +276,7 @@ def _start_sending(posts, tokens, now):
     attempts = []
     for post in posts:
         post.attempts += 1
-        post.sending_started_at = now
+        post.sending_started_at, post.lease_expires_at = now, now + LEASE
         attempts.append(PublishAttempt(
             post=post, number=numbers.get(post.pk, 0) + 1, revision=post.approved_revision,
             publisher=publishers.get_publisher(post.account).name or post.account.publisher,
@@ -297,6 +301,11 @@ def _send_pool():
 
 
 def _send_one(publisher, post, attempt, media_urls):
+    # A send that waited for a free thread must still be answered before its lease ends, or the
+    # sweeper could re-drive the post while this send is under way (and send it twice).
+    if timezone.now() > post.lease_expires_at - SEND_DEADLINE_MARGIN:
+        return publishers.PublishResult(publishers.Outcome.RETRY, idempotent=publisher.idempotent,
+                                        reason="not sent: its lease would have ended before the platform answered")
     try:
         return publisher.send(post=post, revision=post.approved_revision, account=post.account,
                               idempotency_key=attempt.idempotency_key, media_urls=media_urls)
@@ -335,8 +344,13 @@ def _record_many(items):
     attempts and their audit events commit together. {post_id: outcome}."""
     outcome = publishers.Outcome
     now = timezone.now()
-    PublishAttempt.objects.bulk_update([attempt for _post, _token, attempt, _result in items],
-                                       ["finished_at", "outcome", "http_status", "reason"])
+    attempts = [attempt for _post, _token, attempt, _result in items]
+    if connection.vendor == "postgresql":
+        _update_from_values(PublishAttempt, [((a.pk,), {"finished_at": a.finished_at, "outcome": a.outcome,
+                                                         "http_status": a.http_status, "reason": a.reason})
+                                             for a in attempts], match=("id",))
+    else:
+        PublishAttempt.objects.bulk_update(attempts, ["finished_at", "outcome", "http_status", "reason"])
     outcomes, by_id = {}, {}
     published, handed_over, released, final = [], [], [], []
     for post, token, _attempt, result in items:
@@ -394,26 +408,41 @@ def _finish_many(entries, **changes):
     changes["updated_at"] = timezone.now()
     if connection.vendor != "postgresql" or len(entries) == 1:
         return {pk for pk, token, row in entries if _finish(pk, token, **{**changes, **row})}
-    fields = Post._meta.get_field
+    return _update_from_values(Post, [((pk, token), row) for pk, token, row in entries], match=("id", "lease_token"),
+                               constants=changes, condition={"status": PostStatus.PUBLISHING})
+
+
+def _update_from_values(model, entries, *, match, constants=None, condition=None):
+    """One `UPDATE … FROM (VALUES …)` on PostgreSQL for rows that each set their own values:
+    entries [(values of the `match` fields, {field: value})], the same field names in every row;
+    `constants` set on every row; `condition` {field: value} must hold too. The ids updated.
+
+    Django's `bulk_update` builds a CASE of one WHEN per row and field, which cost more Python
+    than everything else the publishing of a batch does."""
+    field = model._meta.get_field
     quote = connection.ops.quote_name
-    row_names = list(entries[0][2])
-    columns = [quote("id"), quote("token")] + [quote(fields(name).column) for name in row_names]
-    casts = [Post._meta.pk.db_type(connection), fields("lease_token").db_type(connection)] + [
-        fields(name).db_type(connection) for name in row_names]
+    match_fields = [field(name) for name in match]
+    row_fields = [field(name) for name in entries[0][1]]
+    keys = [f"k{index}" for index in range(len(match_fields))]
+    columns = keys + [quote(f.column) for f in row_fields]
+    casts = [f.db_type(connection) for f in match_fields + row_fields]
     row_sql = "(" + ", ".join(f"CAST(%s AS {cast})" for cast in casts) + ")"
     params = []
-    for pk, token, row in entries:
-        params += [pk, token] + [fields(name).get_db_prep_save(row[name], connection) for name in row_names]
-    assignments = [f"{quote(fields(name).column)} = v.{quote(fields(name).column)}" for name in row_names]
-    for name, value in changes.items():
-        assignments.append(f"{quote(fields(name).column)} = %s")
-        params.append(fields(name).get_db_prep_save(value, connection))
-    params.append(PostStatus.PUBLISHING)
-    table = quote(Post._meta.db_table)
+    for key_values, row in entries:
+        params += [f.get_db_prep_save(value, connection) for f, value in zip(match_fields, key_values, strict=True)]
+        params += [f.get_db_prep_save(row[f.name], connection) for f in row_fields]
+    assignments = [f"{quote(f.column)} = v.{quote(f.column)}" for f in row_fields]
+    for name, value in (constants or {}).items():
+        assignments.append(f"{quote(field(name).column)} = %s")
+        params.append(field(name).get_db_prep_save(value, connection))
+    where = [f"t.{quote(f.column)} = v.{key}" for f, key in zip(match_fields, keys, strict=True)]
+    for name, value in (condition or {}).items():
+        where.append(f"t.{quote(field(name).column)} = %s")
+        params.append(field(name).get_db_prep_save(value, connection))
+    pk = quote(model._meta.pk.column)
     sql = (f"WITH v ({', '.join(columns)}) AS (VALUES {', '.join([row_sql] * len(entries))}) "
-           f"UPDATE {table} AS p SET {', '.join(assignments)} FROM v "
-           f"WHERE p.{quote('id')} = v.{quote('id')} AND p.{quote(fields('lease_token').column)} = v.{quote('token')} "
-           f"AND p.{quote(fields('status').column)} = %s RETURNING p.{quote('id')}")
+           f"UPDATE {quote(model._meta.db_table)} AS t SET {', '.join(assignments)} FROM v "
+           f"WHERE {' AND '.join(where)} RETURNING t.{pk}")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {row[0] for row in cursor.fetchall()}

@@ -369,3 +369,19 @@ def test_nothing_goes_out_on_a_day_its_owner_blocked(brand, platforms, executive
     assert day.isoformat() in post.last_error
     assert AuditEvent.objects.filter(action="content.post.failed", object_id=str(post.pk)).exists()
     assert Notification.objects.filter(post=post, kind=Notification.Kind.PUBLISH_FAILED).exists()
+
+
+def test_a_send_that_could_outlast_its_lease_is_not_started(account, marketer, stub, queue, monkeypatch):
+    """A post waiting for a free send thread until too close to its lease's end is not sent: the
+    sweeper could re-drive it while the send is under way. It is retried, nothing reached the platform."""
+    post = approved(account, marketer, at=timezone.now() + timedelta(minutes=5))
+    with time_machine.travel(timezone.now() + timedelta(minutes=5, seconds=1)):
+        queue.dispatch()
+        monkeypatch.setattr(dispatch, "LEASE", dispatch.SEND_DEADLINE_MARGIN - timedelta(seconds=1))
+        assert queue.run() == ["retry"]
+    assert stub.requests == []
+    post.refresh_from_db()
+    assert post.status == PostStatus.SCHEDULED and post.next_attempt_at is not None
+    assert post.last_error.startswith("not sent: its lease would have ended")
+    attempt = PublishAttempt.objects.get(post=post)
+    assert attempt.outcome == "retry" and attempt.finished_at is not None

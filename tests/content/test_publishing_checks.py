@@ -12,7 +12,7 @@ def test_a_lease_shorter_than_a_send_could_last_is_an_error(settings):
     settings.PUBLISH_LEASE_SECONDS = 120
     (problem,) = publishing_settings()
     assert problem.id == "content.E001" and "PUBLISH_LEASE_SECONDS (120)" in problem.msg
-    assert "150" in problem.hint
+    assert "180" in problem.hint
 
 
 def test_a_task_time_limit_above_the_visibility_timeout_is_an_error(settings):

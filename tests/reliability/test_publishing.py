@@ -34,11 +34,14 @@ from tests.transactional import migrated_data, reseeded_after_session  # noqa: F
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "reliability-secret"
-LEASE_SECONDS = 4  # the workers' and this process's lease: short, so the sweeper acts within a test
+# The workers' and this process's lease: short, so the sweeper acts within a test, yet long enough
+# for the longest send (twice the HTTP timeout) and the send margin twice (content/checks.py).
+LEASE_SECONDS = 8
 WORKER_ENV = {
     "PUBLISH_LEASE_SECONDS": str(LEASE_SECONDS),
     "PUBLISH_BACKOFF_BASE_SECONDS": "1",
     "PUBLISH_HTTP_TIMEOUT": "2",
+    "PUBLISH_SEND_MARGIN_SECONDS": "1",
 }
 
 pytestmark = [
