@@ -10,7 +10,7 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "email", "first_name", "last_name", "role", "brand", "is_active"]
     list_filter = ["role", "is_active", "brand"]
     fieldsets = DjangoUserAdmin.fieldsets + (
-        (_("Company"), {"fields": ["role", "brand", "department", "title", "dealer", "timezone", "offboarded_at"]}),
+        (_("Company"), {"fields": ["role", "brand", "department", "title", "dealer", "timezone", "language", "offboarded_at"]}),
     )
 
 

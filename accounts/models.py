@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
@@ -44,6 +45,9 @@ class User(AbstractUser):
     )
     title = models.CharField(_("title"), max_length=120, blank=True)
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_timezone])
+    # The language this person last chose with the switcher: the one of the emails they receive and
+    # of the pages on a browser that has not chosen one yet. Empty: the site's default.
+    language = models.CharField(_("language"), max_length=10, blank=True, choices=settings.LANGUAGES)
     offboarded_at = models.DateTimeField(_("offboarded at"), null=True, blank=True)
 
     class Meta:

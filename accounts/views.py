@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -107,3 +108,18 @@ def resend_invitation(request, pk):
         except DomainError as exc:
             messages.error(request, exc.message)
     return redirect("accounts:user_detail", pk=person.pk)
+
+
+def set_language(request):
+    """Django's language switcher, which also remembers the choice on the signed-in user: their
+    emails and notifications come in it, and so do the pages on a browser of theirs that has not
+    chosen yet."""
+    from django.utils.translation import check_for_language
+    from django.views.i18n import set_language as django_set_language
+
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if (request.method == "POST" and request.user.is_authenticated and check_for_language(language)
+            and language in dict(settings.LANGUAGES)):
+        User.objects.filter(pk=request.user.pk).update(language=language)
+    return response

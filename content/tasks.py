@@ -28,7 +28,7 @@ def notifications_email(notification_ids):
             )
             if not claimed:
                 continue
-            with translation.override(getattr(notification.user, "language", None) or settings.LANGUAGE_CODE):
+            with translation.override(notification.user.language or settings.LANGUAGE_CODE):
                 subject = f"[Social Matrix] {notification.get_kind_display()}"
                 link = ""
                 if notification.post_id:
