@@ -1,3 +1,4 @@
+import logging
 import os
 
 from celery import Celery, signals
@@ -61,3 +62,31 @@ def _close_old_connections(sender=None, task=None, **kwargs):
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+# The dispatcher runs every second: at INFO, beat's "Sending due task" and the worker's "received"
+# and "succeeded" lines for it would be most of the log. They are dropped, except the "succeeded" of
+# a run that claimed or failed posts. Other tasks log as usual.
+QUIET_TASKS = ("content.tasks.dispatch_due", "publish-dispatch")
+IDLE_DISPATCH = "{'claimed': 0, 'missed': 0}"
+
+
+class _QuietEverySecond(logging.Filter):
+    def filter(self, record):
+        if record.levelno > logging.INFO:
+            return True
+        if isinstance(record.args, dict) and record.args.get("name") in QUIET_TASKS:
+            return "return_value" in record.args and str(record.args["return_value"]) != IDLE_DISPATCH
+        text = record.getMessage()
+        return not any(task in text for task in QUIET_TASKS)
+
+
+def _quiet(**kwargs):
+    for name in ("celery.beat", "celery.app.trace", "celery.worker.strategy"):
+        log = logging.getLogger(name)
+        if not any(isinstance(f, _QuietEverySecond) for f in log.filters):
+            log.addFilter(_QuietEverySecond())
+
+
+signals.after_setup_logger.connect(_quiet)
+_quiet()
