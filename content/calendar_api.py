@@ -7,11 +7,13 @@ Reads come from `content.calendar`, writes from `content.services`; who sees whi
 API's own policy. Query parameters the calendar cannot read answer 400 naming the parameter.
 """
 
+import json
 import zoneinfo
 from datetime import timedelta
 
 import django_filters
 from django.core.validators import RegexValidator
+from django.db import connections
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -19,8 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, pagination, serializers, status, viewsets
+from rest_framework import mixins, pagination, renderers, serializers, status, viewsets
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
@@ -141,7 +144,7 @@ def read_calendar_query(request):
 
 
 class CalendarEventSerializer(serializers.Serializer):
-    """One post on the calendar (documentation: the view builds these as plain dicts)."""
+    """One post on the calendar (documentation: the events are written by `content.calendar`)."""
 
     id = serializers.IntegerField()
     title = serializers.CharField(help_text=gettext_lazy("Account and the start of the text, at most 80 characters."))
@@ -173,8 +176,29 @@ class CalendarPageSerializer(serializers.Serializer):
     results = CalendarEventSerializer(many=True)
 
 
+class RawJSON(bytes):
+    """JSON already written (the calendar's events, by PostgreSQL): rendered as it is."""
+
+
+class CalendarJSONRenderer(renderers.JSONRenderer):
+    """DRF's JSON renderer, except that the `RawJSON` values of a dict (the last keys) are appended
+    as they are, unparsed."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if not isinstance(data, dict) or not any(isinstance(value, RawJSON) for value in data.values()):
+            return super().render(data, accepted_media_type, renderer_context)
+        rest = {key: value for key, value in data.items() if not isinstance(value, RawJSON)}
+        raw = b",".join(json.dumps(key).encode() + b":" + value for key, value in data.items()
+                        if isinstance(value, RawJSON))
+        rendered = super().render(rest, accepted_media_type, renderer_context).rstrip()
+        return rendered[:-1].rstrip() + (b"," if rest else b"") + raw + b"}"
+
+
 class CalendarApi(APIView):
     """The posts the caller can see in a range of time, as calendar events."""
+
+    renderer_classes = [CalendarJSONRenderer if cls is renderers.JSONRenderer else cls
+                        for cls in api_settings.DEFAULT_RENDERER_CLASSES]
 
     @extend_schema(parameters=[CalendarQuerySerializer], responses={200: CalendarPageSerializer, 400: REFUSED},
                    summary="Calendar events in a range of at most 62 days",
@@ -183,12 +207,21 @@ class CalendarApi(APIView):
     def get(self, request):
         start, end, tz, filters, page_size, after = read_calendar_query(request)
         queryset = calendar.calendar_posts(user=request.user, start=start, end=end, filters=filters)
-        page = calendar.calendar_page(user=request.user, queryset=queryset, tz=tz, after=after, page_size=page_size)
+        if connections[queryset.db].vendor == "postgresql":
+            # The events written by PostgreSQL, passed through unparsed (the same answer, in a
+            # fraction of the time for a month of a large matrix).
+            page = calendar.calendar_page_json(user=request.user, queryset=queryset, tz=tz, after=after,
+                                               page_size=page_size)
+            events = RawJSON(page.events)
+        else:
+            page = calendar.calendar_page(user=request.user, queryset=queryset, tz=tz, after=after,
+                                          page_size=page_size)
+            events = page.events
         next_url = None
         if page.next_cursor:
             next_url = replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
         return Response({"count": page.count, "next": next_url, "previous": None, "timezone": tz.key,
-                         "results": page.events})
+                         "results": events})
 
 
 # --- the ICS feed --------------------------------------------------------------------------------
