@@ -236,6 +236,8 @@ PUBLISH_SEND_THREADS = env_int("PUBLISH_SEND_THREADS", 64)
 # Room, besides the longest send (twice PUBLISH_HTTP_TIMEOUT), to record an answer before the lease
 # ends: a send is not started later than both before its lease ends.
 PUBLISH_SEND_MARGIN_SECONDS = env_int("PUBLISH_SEND_MARGIN_SECONDS", 30)
+# The most posts a calendar page draws for one period (the rest: filter first).
+CALENDAR_MAX_EVENTS = env_int("CALENDAR_MAX_EVENTS", 3000)
 # Posts published by hand (the assisted publisher): a reminder every this many seconds from the post's
 # time until someone confirms its live URL; failed as overdue once this many seconds have passed.
 ASSISTED_REMIND_AFTER = env_int("ASSISTED_REMIND_AFTER", 2 * 60 * 60)

@@ -11,6 +11,7 @@ what is in their slice of the matrix, so a select never names another brand's de
 import datetime
 import zoneinfo
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -104,6 +105,8 @@ def _calendar_strings():
         "statuses": {value: str(label) for value, label in PostStatus.choices},
         "loading": _("Loading posts…"),
         "load_failed": _("The posts could not be loaded. Try again in a moment."),
+        "too_many": _("Showing the first {shown} of {total} posts in this period: choose a tier, platform, "
+                      "region or owner above to see the rest."),
         "moving": _("Moving the post…"),
         "moved": _("Moved: {account} now goes out at {time} ({zone})."),
         "refused": _("Not moved: {message}"),
@@ -168,6 +171,7 @@ def _calendar_config(request, *, mine, filters):
         "postApiUrl": "/api/v1/posts/{id}/",
         "panelUrl": reverse("content:calendar_post_panel", args=[0]).replace("/0/", "/{id}/"),
         "composeUrl": reverse("content:post_create") if can_compose else "",
+        "maxEvents": settings.CALENDAR_MAX_EVENTS,
     }
 
 

@@ -69,19 +69,27 @@
     return strings.failed;
   }
 
-  /* Every page of a paginated list: follows `next` until there is none. */
-  function fetchAll(url) {
+  /* Every page of a paginated list: follows `next` until there is none, or until `limit` items.
+     Resolves to the items; `items.total` is the list's whole count. */
+  function fetchAll(url, limit) {
     var items = [];
     function page(pageUrl) {
       return api("GET", pageUrl).then(function (answer) {
         if (!answer.ok) throw new Error(errorMessage(answer));
         var data = answer.data || {};
         items = items.concat(Array.isArray(data) ? data : data.results || []);
-        return data.next ? page(data.next) : items;
+        items.total = typeof data.count === "number" ? data.count : items.length;
+        if (data.next && !(limit && items.length >= limit)) return page(data.next);
+        return items;
       });
     }
     return page(url);
   }
+
+  // A calendar of the whole matrix can hold tens of thousands of posts a month: more than a person
+  // can read or a browser can draw. Past this many, the calendar shows the first ones and says how
+  // to see the rest.
+  var MAX_EVENTS = config.maxEvents || 3000;
 
   // --- messages ----------------------------------------------------------------------------
 
@@ -159,8 +167,18 @@
     params.set("start", info.startStr);
     params.set("end", info.endStr);
     params.set("timezone", config.timezone);
-    fetchAll(config.eventsUrl + "?" + params.toString()).then(
-      function (posts) { success(posts.map(toEvent)); },
+    params.set("page_size", String(Math.min(1000, MAX_EVENTS)));
+    fetchAll(config.eventsUrl + "?" + params.toString(), MAX_EVENTS).then(
+      function (posts) {
+        if (posts.total > posts.length) {
+          showAlert(format(strings.too_many, { shown: posts.length.toLocaleString(),
+                                               total: posts.total.toLocaleString() }), "warning");
+        } else if (alertBox && alertBox.dataset.tooMany) {
+          showAlert("");
+        }
+        if (alertBox) alertBox.dataset.tooMany = posts.total > posts.length ? "1" : "";
+        success(posts.map(toEvent));
+      },
       function (error) { failure(error); }
     );
   }

@@ -340,3 +340,18 @@ def test_the_calendar_in_simplified_chinese(page, live_server, marketer, writer,
     expect(page.get_by_role("navigation").first).to_contain_text(zh("Posts"))
     expect(_event(page, post)).to_contain_text(zh("Scheduled"))
     page.screenshot(path="/tmp/calendar-zh.png", full_page=True)
+
+
+def test_a_period_with_more_posts_than_the_calendar_draws_says_how_to_see_the_rest(
+        page, live_server, marketer, writer, brand_account, settings):
+    settings.CALENDAR_MAX_EVENTS = 3
+    day = _week_after_next(SHANGHAI) + timedelta(days=2)
+    posts = [_scheduled(writer, marketer, brand_account, _in_zone(SHANGHAI)(day, 9 + index), body=f"{BODY} {index}")
+             for index in range(5)]
+    login(page, live_server, marketer.username)
+    _open(page, live_server, "/calendar/", day, "timeGridWeek")
+
+    expect(page.locator("[data-calendar-alert]")).to_contain_text("Showing the first 3 of 5 posts in this period")
+    expect(page.locator(".fc-event[data-post]")).to_have_count(3)
+    for post in posts[:3]:  # the first ones in time
+        expect(_event(page, post)).to_be_visible()
