@@ -16,6 +16,19 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the site's default language, and leaves none behind: a request made
+    through the test client activates the language it negotiated (a user's saved one, a cookie) in
+    this thread, and a later test calling services directly would read its messages in it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def fresh_screening_policy():
     """Every test starts with no compiled screening policy in this process. A test's lexicon
     changes are rolled back, so the next test can see the same policy version number with other
