@@ -149,3 +149,28 @@ def employee_account(brand, platforms, employee):
 
     return SocialAccountFactory(brand=brand, platform=platforms["weibo"], tier="employee", owner=employee,
                                 ownership="personal", status="active", handle="emp_wang")
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def client_for():
+    """`client_for(user)`: an API client authenticated as that user."""
+    from rest_framework.test import APIClient
+
+    def make(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def admin_api(client_for, admin_user):
+    return client_for(admin_user)

@@ -7,7 +7,6 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from approvals import engine
 from approvals.models import AuditEvent, Lexicon, Screening
@@ -15,21 +14,6 @@ from approvals.services import lexicon_create, lexicon_term_add
 from tests.factories import SocialAccountFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api_client():
-    return APIClient()
-
-
-@pytest.fixture
-def api_for():
-    def make(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return make
 
 
 @pytest.fixture
@@ -42,9 +26,9 @@ def code_names(admin_user, brand):
 # --- screenings -------------------------------------------------------------------------------
 
 
-def test_a_text_is_screened_and_recorded(api_for, employee):
+def test_a_text_is_screened_and_recorded(client_for, employee):
     text = "🚗 全网最低價！稳*赚不赔，加 V：car888"
-    response = api_for(employee).post("/api/v1/screenings/", {"text": text}, format="json")
+    response = client_for(employee).post("/api/v1/screenings/", {"text": text}, format="json")
     assert response.status_code == 200
     body = response.json()
     assert body["decision"] == "block"
@@ -60,8 +44,8 @@ def test_a_text_is_screened_and_recorded(api_for, employee):
     assert screening.hits == body["hits"]
 
 
-def test_a_clean_text_passes(api_for, employee):
-    body = api_for(employee).post("/api/v1/screenings/", {"text": "周末来店里试驾新车"}, format="json").json()
+def test_a_clean_text_passes(client_for, employee):
+    body = client_for(employee).post("/api/v1/screenings/", {"text": "周末来店里试驾新车"}, format="json").json()
     assert (body["decision"], body["hits"]) == ("pass", [])
 
 
@@ -89,18 +73,18 @@ def test_signed_out_callers_are_refused(api_client, db):
         ({"text": "hi", "account": "abc"}, "account"),
     ],
 )
-def test_bad_input_answers_400_naming_the_field(api_for, employee, payload, field):
-    response = api_for(employee).post("/api/v1/screenings/", payload, format="json")
+def test_bad_input_answers_400_naming_the_field(client_for, employee, payload, field):
+    response = client_for(employee).post("/api/v1/screenings/", payload, format="json")
     assert response.status_code == 400
     assert list(response.json()) == [field]
     assert isinstance(response.json()[field][0], str)
     assert not Screening.objects.exists()
 
 
-def test_an_account_the_caller_cannot_see_is_unknown(api_for, employee, other_brand):
+def test_an_account_the_caller_cannot_see_is_unknown(client_for, employee, other_brand):
     hidden = SocialAccountFactory(brand=other_brand)
-    response = api_for(employee).post("/api/v1/screenings/", {"text": "hi", "account": hidden.pk}, format="json")
-    missing = api_for(employee).post("/api/v1/screenings/", {"text": "hi", "account": 999_999}, format="json")
+    response = client_for(employee).post("/api/v1/screenings/", {"text": "hi", "account": hidden.pk}, format="json")
+    missing = client_for(employee).post("/api/v1/screenings/", {"text": "hi", "account": 999_999}, format="json")
     assert response.status_code == missing.status_code == 400
     # The same answer as for an account that does not exist, apart from the id.
     assert response.json()["account"][0].replace(str(hidden.pk), "N") == missing.json()["account"][0].replace(
@@ -108,10 +92,10 @@ def test_an_account_the_caller_cannot_see_is_unknown(api_for, employee, other_br
     )
 
 
-def test_the_lexicons_of_the_accounts_brand_apply(api_for, admin_user, marketer, brand, other_brand, code_names):
+def test_the_lexicons_of_the_accounts_brand_apply(client_for, admin_user, marketer, brand, other_brand, code_names):
     ours = SocialAccountFactory(brand=brand, tier="dealer")
     theirs = SocialAccountFactory(brand=other_brand)
-    client = api_for(admin_user)
+    client = client_for(admin_user)
     body = client.post("/api/v1/screenings/", {"text": "天穹计划来了", "account": ours.pk}, format="json").json()
     assert body["decision"] == "block"
     assert body["hits"][0]["category"] == "confidential" and "删除" in body["hits"][0]["message"]
@@ -119,21 +103,21 @@ def test_the_lexicons_of_the_accounts_brand_apply(api_for, admin_user, marketer,
     body = client.post("/api/v1/screenings/", {"text": "天穹计划来了", "account": theirs.pk}, format="json").json()
     assert body["decision"] == "pass"
     # Without an account: the caller's brand.
-    assert api_for(marketer).post("/api/v1/screenings/", {"text": "天穹计划"}, format="json").json()["decision"] == (
+    assert client_for(marketer).post("/api/v1/screenings/", {"text": "天穹计划"}, format="json").json()["decision"] == (
         "block"
     )
 
 
-def test_a_tier_that_contradicts_the_account_is_refused(api_for, admin_user, brand):
+def test_a_tier_that_contradicts_the_account_is_refused(client_for, admin_user, brand):
     account = SocialAccountFactory(brand=brand, tier="self_operated")
-    response = api_for(admin_user).post(
+    response = client_for(admin_user).post(
         "/api/v1/screenings/", {"text": "hi", "account": account.pk, "tier": "dealer"}, format="json"
     )
     assert response.status_code == 400 and "tier" in response.json()
 
 
-def test_a_new_term_applies_to_the_next_screening(api_for, admin_user, marketer, code_names):
-    client = api_for(marketer)
+def test_a_new_term_applies_to_the_next_screening(client_for, admin_user, marketer, code_names):
+    client = client_for(marketer)
     assert client.post("/api/v1/screenings/", {"text": "北极星"}, format="json").json()["decision"] == "pass"
     lexicon_term_add(actor=admin_user, lexicon=code_names, term="北极星")
     assert client.post("/api/v1/screenings/", {"text": "北极星"}, format="json").json()["decision"] == "block"
@@ -146,16 +130,16 @@ def test_a_new_term_applies_to_the_next_screening(api_for, admin_user, marketer,
     "role, status", [("admin_user", 200), ("reviewer", 200), ("marketer", 200), ("employee", 403),
                      ("executive", 403), ("dealer_operator", 403)],
 )
-def test_who_reads_the_lexicons(api_for, request, code_names, role, status):
-    client = api_for(request.getfixturevalue(role))
+def test_who_reads_the_lexicons(client_for, request, code_names, role, status):
+    client = client_for(request.getfixturevalue(role))
     assert client.get("/api/v1/lexicons/").status_code == status
     assert client.get(f"/api/v1/lexicons/{code_names.pk}/").status_code == status
     assert client.get(f"/api/v1/lexicons/{code_names.pk}/terms/").status_code == status
 
 
-def test_the_list_shows_term_counts(api_for, admin_user, code_names):
+def test_the_list_shows_term_counts(client_for, admin_user, code_names):
     lexicon_term_add(actor=admin_user, lexicon=code_names, term="第一次", allow=True)
-    body = api_for(admin_user).get("/api/v1/lexicons/").json()
+    body = client_for(admin_user).get("/api/v1/lexicons/").json()
     assert body["count"] == 1
     (item,) = body["results"]
     assert (item["name"], item["brand"], item["term_count"], item["allow_count"]) == (
@@ -163,14 +147,14 @@ def test_the_list_shows_term_counts(api_for, admin_user, code_names):
     )
 
 
-def test_a_lexicon_of_another_brand_is_not_found(api_for, outsider, code_names):
-    client = api_for(outsider)
+def test_a_lexicon_of_another_brand_is_not_found(client_for, outsider, code_names):
+    client = client_for(outsider)
     assert client.get(f"/api/v1/lexicons/{code_names.pk}/").status_code == 404
     assert client.get("/api/v1/lexicons/").json()["count"] == 0
 
 
-def test_a_reviewer_creates_and_changes_a_lexicon_of_their_brand(api_for, reviewer, brand):
-    client = api_for(reviewer)
+def test_a_reviewer_creates_and_changes_a_lexicon_of_their_brand(client_for, reviewer, brand):
+    client = client_for(reviewer)
     response = client.post(
         "/api/v1/lexicons/", {"brand": brand.pk, "name": "Rivals", "category": "competitor", "severity": "review"},
         format="json",
@@ -184,8 +168,8 @@ def test_a_reviewer_creates_and_changes_a_lexicon_of_their_brand(api_for, review
     ]
 
 
-def test_a_reviewer_cannot_create_for_another_brand_or_company_wide(api_for, reviewer, other_brand):
-    client = api_for(reviewer)
+def test_a_reviewer_cannot_create_for_another_brand_or_company_wide(client_for, reviewer, other_brand):
+    client = client_for(reviewer)
     for brand in (other_brand.pk, None):
         response = client.post(
             "/api/v1/lexicons/", {"brand": brand, "name": "Rivals", "category": "competitor"}, format="json"
@@ -195,8 +179,8 @@ def test_a_reviewer_cannot_create_for_another_brand_or_company_wide(api_for, rev
 
 
 @pytest.mark.parametrize("role", ["marketer", "employee"])
-def test_other_roles_cannot_write(api_for, request, code_names, role):
-    client = api_for(request.getfixturevalue(role))
+def test_other_roles_cannot_write(client_for, request, code_names, role):
+    client = client_for(request.getfixturevalue(role))
     assert client.post("/api/v1/lexicons/", {"name": "x", "category": "competitor"}, format="json").status_code == 403
     assert client.patch(f"/api/v1/lexicons/{code_names.pk}/", {"name": "y"}, format="json").status_code == 403
     assert client.post(f"/api/v1/lexicons/{code_names.pk}/terms/", {"term": "z"}, format="json").status_code == 403
@@ -204,8 +188,8 @@ def test_other_roles_cannot_write(api_for, request, code_names, role):
     assert code_names.terms.count() == 1
 
 
-def test_bad_lexicon_input_names_the_field(api_for, admin_user, brand, code_names):
-    client = api_for(admin_user)
+def test_bad_lexicon_input_names_the_field(client_for, admin_user, brand, code_names):
+    client = client_for(admin_user)
     response = client.post("/api/v1/lexicons/", {"brand": brand.pk, "name": "Code Names", "category": "confidential"},
                            format="json")
     assert response.status_code == 400 and list(response.json()) == ["name"]
@@ -218,8 +202,8 @@ def test_bad_lexicon_input_names_the_field(api_for, admin_user, brand, code_name
     assert response.status_code == 400 and list(response.json()) == ["brand"]
 
 
-def test_terms_are_added_listed_and_removed(api_for, reviewer, code_names):
-    client = api_for(reviewer)
+def test_terms_are_added_listed_and_removed(client_for, reviewer, code_names):
+    client = client_for(reviewer)
     url = f"/api/v1/lexicons/{code_names.pk}/terms/"
     response = client.post(url, {"term": "北极星", "severity": "review", "note": "改称“新车型”"}, format="json")
     assert response.status_code == 201
@@ -236,8 +220,8 @@ def test_terms_are_added_listed_and_removed(api_for, reviewer, code_names):
     assert list(code_names.terms.values_list("term", flat=True)) == ["天穹计划"]
 
 
-def test_bad_term_input_names_the_field(api_for, admin_user, code_names):
-    client = api_for(admin_user)
+def test_bad_term_input_names_the_field(client_for, admin_user, code_names):
+    client = client_for(admin_user)
     url = f"/api/v1/lexicons/{code_names.pk}/terms/"
     assert list(client.post(url, {"term": "天穹計劃"}, format="json").json()) == ["term"]  # already there
     assert list(client.post(url, {"term": "***"}, format="json").json()) == ["term"]
@@ -249,8 +233,8 @@ def test_bad_term_input_names_the_field(api_for, admin_user, code_names):
     assert response.status_code == 400 and list(response.json()) == ["term"]
 
 
-def test_terms_are_imported_from_a_file(api_for, admin_user, code_names):
-    client = api_for(admin_user)
+def test_terms_are_imported_from_a_file(client_for, admin_user, code_names):
+    client = client_for(admin_user)
     url = f"/api/v1/lexicons/{code_names.pk}/terms/import/"
     upload = SimpleUploadedFile("w.txt", "北极星\nPolaris\twarn\n".encode("gb18030"))
     response = client.post(url, {"file": upload}, format="multipart")

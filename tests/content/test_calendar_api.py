@@ -10,7 +10,6 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils.translation import override
-from rest_framework.test import APIClient
 
 from content import calendar as calendars
 from content.models import Campaign, Post, PostStatus
@@ -30,26 +29,6 @@ EVENT_FIELDS = {"id", "title", "start", "status", "account", "account_label", "t
 def frozen_time():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def api_client():
-    return APIClient()
-
-
-@pytest.fixture
-def client_for():
-    def make(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
-def admin_api(client_for, admin_user):
-    return client_for(admin_user)
 
 
 def post_at(account, at, *, status=PostStatus.SCHEDULED, body="Spring launch: come and see the new models.",

@@ -7,7 +7,6 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from approvals.models import AuditEvent
 from content.calendar import accounts_blocked_at, blocked_day_for, posts_on_blocked_days_q
@@ -24,16 +23,6 @@ FIELDS = {"id", "owner", "owner_name", "date", "note", "timezone"}
 def frozen_time():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def client_for():
-    def make(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return make
 
 
 def block(owner, day, note="", by=None):

@@ -28,16 +28,6 @@ def frozen_time():
         yield
 
 
-@pytest.fixture
-def client_for():
-    def make(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return make
-
-
 def post_at(account, at, status=PostStatus.SCHEDULED, body="Spring launch at the showroom", author=None):
     author = author or account.owner or account.operators.first()
     return Post.objects.create(account=account, author=author, body=body, scheduled_at=at, status=status)

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.utils.dateparse import parse_datetime
-from rest_framework.test import APIClient
 
 from approvals.models import AuditEvent
 from config.errors import DomainError
@@ -42,16 +41,6 @@ def process_in_shanghai():
     else:
         os.environ["TZ"] = before
     time.tzset()
-
-
-@pytest.fixture
-def client_for():
-    def make(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return make
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from types import SimpleNamespace
 
 import pytest
 from django.core import mail
-from rest_framework.test import APIClient
 
 from approvals.models import AuditEvent
 from config.errors import DomainError
@@ -31,18 +30,6 @@ def emails_sent_at_once(monkeypatch):
 
     real = tasks.notifications_email
     monkeypatch.setattr(tasks, "notifications_email", SimpleNamespace(delay=lambda ids: real(ids)))
-
-
-@pytest.fixture
-def client_for():
-    """`client_for(user)`: an API client authenticated as that user."""
-
-    def make(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return make
 
 
 @pytest.fixture
