@@ -25,3 +25,34 @@ def recreate_database(url, *, keep=False):
             return True
     finally:
         admin.close()
+
+
+def production_django(url, *, keep=False):
+    """(Re)create the database `url` names (see `recreate_database`), set Django up on it with
+    production settings (DEBUG off: no query log, no template debug information, no browsable
+    API) as the test client would reach them over "HTTPS", and migrate it. Returns whether the
+    database was (re)created empty."""
+    import os
+
+    created = recreate_database(url, keep=keep)
+    os.environ.update(DATABASE_URL=url, DEBUG="0", DJANGO_SETTINGS_MODULE="config.settings",
+                      SECRET_KEY="bench-only-" + "x" * 50)
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
+    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.template import Template
+    from django.test import override_settings
+    from django.test.utils import _TestState, setup_test_environment
+
+    setup_test_environment()  # the test client needs it (testserver host, locmem email)
+    # It also instruments every template render (for assertTemplateUsed); production does not.
+    Template._render = _TestState.saved_data.template_render
+    # Static file names from the source folders (production serves them hashed, after collectstatic).
+    override_settings(STORAGES={**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}).enable()
+    call_command("migrate", verbosity=0)
+    return created

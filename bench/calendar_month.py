@@ -53,7 +53,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-from bench.benchdb import recreate_database  # noqa: E402 (after the repository root is on the path)
+from bench.benchdb import production_django  # noqa: E402 (after the repository root is on the path)
 
 BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sm_bench_calendar")
 MONTH = "start=2026-03-01&end=2026-04-01&timezone=Asia/Shanghai"
@@ -163,21 +163,9 @@ def main():
     parser.add_argument("--explain", action="store_true", help="print the plan of the first page's query")
     args = parser.parse_args()
 
-    recreate_database(BENCH_URL, keep=args.keep)
-    # Production settings (DEBUG off: no query log, no browsable API), over "HTTPS".
-    os.environ.update(DATABASE_URL=BENCH_URL, DEBUG="0", DJANGO_SETTINGS_MODULE="config.settings",
-                      SECRET_KEY="bench-only-" + "x" * 50)
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
-    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    production_django(BENCH_URL, keep=args.keep)
     from django.test import Client
-    from django.test.utils import setup_test_environment
 
-    setup_test_environment()
-    call_command("migrate", verbosity=0)
     from accounts.models import User
     from content.calendar import PAGE_SIZE_MAX
     from content.models import Post

@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.benchdb import recreate_database  # noqa: E402 (after the repository root is on the path)
+from bench.benchdb import production_django  # noqa: E402 (after the repository root is on the path)
 
 BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sm_bench_review")
 
@@ -166,33 +166,9 @@ def main():
     parser.add_argument("--keep", action="store_true", help="reuse the bench database when it is already seeded")
     args = parser.parse_args()
 
-    recreate_database(BENCH_URL, keep=args.keep)
-    # Production settings (DEBUG off: no template debug information, no query log), over "HTTPS".
-    os.environ.update(DATABASE_URL=BENCH_URL, DEBUG="0", DJANGO_SETTINGS_MODULE="config.settings",
-                      SECRET_KEY="bench-only-" + "x" * 50)
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
-    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    production_django(BENCH_URL, keep=args.keep)
     from django.test import Client
-    from django.test.utils import setup_test_environment
 
-    setup_test_environment()
-    # The test environment instruments every template render (for assertTemplateUsed); production
-    # does not, so measure without it.
-    from django.template import Template
-    from django.test.utils import _TestState
-
-    Template._render = _TestState.saved_data.template_render
-    # Static file names from the source folders (production serves them hashed, after collectstatic).
-    from django.conf import settings
-    from django.test import override_settings
-
-    override_settings(STORAGES={**settings.STORAGES, "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}).enable()
-    call_command("migrate", verbosity=0)
     from accounts.models import User
     from content.models import Post
 
